@@ -1,0 +1,1 @@
+"""crustuq.models: the physics (pure, vectorised functions)."""

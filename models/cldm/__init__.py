@@ -1,0 +1,1 @@
+"""Compressible liquid-drop model pieces: surface and curvature tensions, Coulomb terms, vacuum masses."""

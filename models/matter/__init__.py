@@ -1,0 +1,1 @@
+"""Homogeneous nuclear matter: empirical parameters, meta-model, priors, filters."""

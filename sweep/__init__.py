@@ -1,0 +1,1 @@
+"""crustuq.sweep: Dask sweeps, posterior sampling, Zarr stores, command line."""
