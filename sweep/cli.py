@@ -96,7 +96,9 @@ def bench_cmd(
 
 #: modules that add their own sub-commands with ``register(app)`` (one module per feature)
 COMMAND_MODULES: tuple[str, ...] = (
+    "crustuq.sweep.crust_cli",
     "crustuq.sweep.fit_cli",
+    "crustuq.sweep.bands_cli",
 )
 
 

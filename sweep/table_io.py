@@ -16,20 +16,22 @@ from pathlib import Path
 import numpy as np
 
 
-def output_format(path: str | os.PathLike) -> str:
+def output_format(path: str | os.PathLike, option: str = "--out") -> str:
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         return "csv"
     if suffix == ".zarr":
         return "zarr"
-    raise ValueError(f"--out={str(path)!r}: the file name must end in .csv or .zarr")
+    raise ValueError(f"{option}={str(path)!r}: the file name must end in .csv or .zarr")
 
 
-def check_output_path(path: str | os.PathLike, *, overwrite: bool = False, option: str = "--out") -> Path:
-    """Validate an output path before any computation: known format, existing folder,
-    no existing file (unless ``overwrite``)."""
+def check_output_path(path: str | os.PathLike, *, overwrite: bool = False, option: str = "--out",
+                      formats: tuple[str, ...] = (".csv", ".zarr")) -> Path:
+    """Validate an output path before any computation: known format (suffix in ``formats``),
+    existing folder, no existing file (unless ``overwrite``)."""
     path = Path(path)
-    output_format(path)
+    if path.suffix.lower() not in formats:
+        raise ValueError(f"{option}={str(path)!r}: the file name must end in {' or '.join(formats)}")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ValueError(f"{option}={str(path)!r}: folder {str(parent)!r} does not exist")

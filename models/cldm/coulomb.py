@@ -25,6 +25,11 @@ def eta3(u):
     return u + 2.0 - 3.0 * c, 1.0 - 1.0 / (c * c)
 
 
+def coulomb_prefactor(n_i, y_p, r_N):
+    """a = (2 pi/5) e^2 (n_i y_p r_N)^2 so that f_C = a u eta(u) (MeV fm^-3)."""
+    return _K * (n_i * y_p * r_N) ** 2
+
+
 def coulomb_energy_density(n_i, y_p, r_N, u):
     """f_C and its partial derivatives (d/dr_N, d/dn_i, d/dy_p, d/du), MeV fm^-3 (per unit)."""
     e, de = eta3(u)

@@ -149,8 +149,9 @@ def parse_surface(spec: str) -> SurfaceParameters:
     return SurfaceParameters.from_mapping(values)
 
 
-def surface_tension(y_p, sp: SurfaceParameters) -> tuple[np.ndarray, np.ndarray]:
-    """sigma_s(y_p) in MeV fm^-2 and d sigma_s / d y_p (Grams et al. 2025 Eq. 24)."""
+def surface_tension(y_p, sp: SurfaceParameters, *, second: bool = False):
+    """sigma_s(y_p) in MeV fm^-2 and d sigma_s / d y_p (Grams et al. 2025 Eq. 24); with
+    ``second=True`` also d^2 sigma_s / d y_p^2."""
     y = np.asarray(y_p, dtype=float)
     p = sp.p
     a = y ** (-p)
@@ -159,15 +160,25 @@ def surface_tension(y_p, sp: SurfaceParameters) -> tuple[np.ndarray, np.ndarray]
     num = sp.sigma0 * (2.0 ** (p + 1.0) + sp.b_s)
     sig = num / den
     dden = -p * a / y + p * c / (1.0 - y)
-    return sig, -sig * dden / den
+    dsig = -sig * dden / den
+    if not second:
+        return sig, dsig
+    d2den = p * (p + 1.0) * (a / (y * y) + c / ((1.0 - y) ** 2))
+    d2sig = -sig * d2den / den + 2.0 * sig * dden * dden / (den * den)
+    return sig, dsig, d2sig
 
 
-def curvature_tension(y_p, sp: SurfaceParameters) -> tuple[np.ndarray, np.ndarray]:
-    """sigma_c(y_p) in MeV fm^-1 and d sigma_c / d y_p (Grams et al. 2025 Eq. 25)."""
-    sig, dsig = surface_tension(y_p, sp)
+def curvature_tension(y_p, sp: SurfaceParameters, *, second: bool = False):
+    """sigma_c(y_p) in MeV fm^-1 and d sigma_c / d y_p (Grams et al. 2025 Eq. 25); with
+    ``second=True`` also the second derivative."""
     k = ALPHA_CURV * sp.sigma0c / sp.sigma0
     y = np.asarray(y_p, dtype=float)
-    return k * sig * (sp.beta - y), k * (dsig * (sp.beta - y) - sig)
+    if not second:
+        sig, dsig = surface_tension(y_p, sp)
+        return k * sig * (sp.beta - y), k * (dsig * (sp.beta - y) - sig)
+    sig, dsig, d2sig = surface_tension(y_p, sp, second=True)
+    return (k * sig * (sp.beta - y), k * (dsig * (sp.beta - y) - sig),
+            k * (d2sig * (sp.beta - y) - 2.0 * dsig))
 
 
 def critical_temperature(y_p, K_sat, n_sat) -> np.ndarray:

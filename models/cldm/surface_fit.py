@@ -402,7 +402,10 @@ def _vp_fit(R, S, C, y, p: float, *, b_max: float = B_S_MAX, n_grid: int = 64, t
     f1 = chi2_at(x1)[1]
     f2 = chi2_at(x2)[1]
     for _ in range(200):
-        if np.all(bnd - a < tol):
+        # each sample stops at its own tolerance, so its result does not depend on the other
+        # samples of the batch (bit-identical sweeps whatever the block size)
+        act = bnd - a >= tol
+        if not np.any(act):
             break
         left = f1 <= f2          # minimum in [a, x2]
         a_new = np.where(left, a, x1)
@@ -411,8 +414,10 @@ def _vp_fit(R, S, C, y, p: float, *, b_max: float = B_S_MAX, n_grid: int = 64, t
         x2n = np.where(left, x1, a_new + gr * (b_new - a_new))
         xnew = np.where(left, x1n, x2n)
         fnew = chi2_at(xnew)[1]
-        f1, f2 = np.where(left, fnew, f2), np.where(left, f1, fnew)
-        x1, x2, a, bnd = x1n, x2n, a_new, b_new
+        f1n, f2n = np.where(left, fnew, f2), np.where(left, f1, fnew)
+        x1, x2 = np.where(act, x1n, x1), np.where(act, x2n, x2)
+        a, bnd = np.where(act, a_new, a), np.where(act, b_new, bnd)
+        f1, f2 = np.where(act, f1n, f1), np.where(act, f2n, f2)
     t_best = np.where(at_edge, grid[kbest], 0.5 * (a + bnd))
     c, chi2, singular = chi2_at(t_best)
     b_best = np.exp(t_best) - two

@@ -22,7 +22,7 @@ import numpy as np
 from crustuq.models.cldm.surface import SurfaceParameters
 from crustuq.models.crust.cldm_cell import CellModel, CellOptions, evaluate_cell
 from crustuq.models.crust.inner_solver import solve_cells
-from crustuq.models.crust.status import CONVERGED, NOT_CONVERGED
+from crustuq.models.crust.status import BEYOND_TRANSITION, CONVERGED, NOT_CONVERGED
 from crustuq.models.matter.metamodel import MetaModel
 from crustuq.models.matter.parameters import EmpiricalParameters
 
@@ -38,6 +38,8 @@ OUTPUT_UNITS = {
 
 #: smallest density the CLDM inner crust is solved at (below: outer crust); n_drip ~ 2.6e-4
 N_B_MIN_INNER = 1.0e-4
+#: lowest rung of the continuation ladder (fm^-3), just above neutron drip
+LADDER_START = 3.0e-4
 #: generic starting point at low density: a neutron-rich nucleus (A ~ 120) in a dilute gas
 _GENERIC_START = dict(r_N=6.3, I=0.32, n_i=0.145, gas_fraction=0.02)
 
@@ -77,6 +79,16 @@ def _expand0(mm: MetaModel) -> MetaModel:
                      order=mm.order, variant=mm.variant)
 
 
+def project_feasible(x: np.ndarray, n_B) -> np.ndarray:
+    """Pull a starting point inside the clusterised domain: n_g < n_B < n_i, |I| < 1."""
+    x = np.array(x, dtype=float, copy=True)
+    ln_nb = np.log(n_B)
+    x[..., 1] = np.clip(x[..., 1], -0.9, 0.97)
+    x[..., 3] = np.minimum(x[..., 3], ln_nb + np.log(0.9))
+    x[..., 2] = np.maximum(x[..., 2], ln_nb + np.log(1.05))
+    return x
+
+
 def generic_start(n_B: np.ndarray) -> np.ndarray:
     """A generic starting point (dilute-cluster regime) for the first rung of the ladder."""
     n_B = np.asarray(n_B, dtype=float)
@@ -92,19 +104,35 @@ def generic_start(n_B: np.ndarray) -> np.ndarray:
 def solve_inner_crust(n_B, T: float, model: CellModel, *, ladder: int = 14,
                       x_start: np.ndarray | None = None) -> InnerCrustResult:
     """Solve the inner crust on the density grid ``n_B`` (1-D, increasing, fm^-3) at
-    temperature ``T`` (MeV) for every sample of ``model`` (batch shape (S,)).
+    temperature ``T`` (MeV) for every sample of ``model`` (batch shape (S,)): the continuation
+    ladder (:func:`solve_ladder`) then every grid point (:func:`solve_on_grid`).
 
     ``x_start`` (S, 4) optionally gives a starting point at the lowest density (e.g. the
     solution at another temperature)."""
+    n_B = _check_grid(n_B)
+    lad = solve_ladder(T, model, n_B[-1], n_bottom=n_B[0], rungs=ladder, x_start=x_start)
+    return solve_on_grid(n_B, T, model, lad)
+
+
+def _check_grid(n_B) -> np.ndarray:
     n_B = np.asarray(n_B, dtype=float)
-    if n_B.ndim != 1 or np.any(np.diff(n_B) <= 0):
+    if n_B.ndim != 1 or n_B.size == 0 or np.any(np.diff(n_B) <= 0):
         raise ValueError("n_B: the inner-crust grid must be a 1-D increasing array of densities (fm^-3)")
+    return n_B
+
+
+def solve_ladder(T: float, model: CellModel, n_top: float, *, n_bottom: float = LADDER_START,
+                 rungs: int = 14, x_start: np.ndarray | None = None) -> InnerCrustResult:
+    """The continuation ladder: ``rungs`` log-spaced densities from just above neutron drip
+    (min(n_bottom, LADDER_START)) to ``n_top``, solved one after the other for all samples at
+    once, each rung starting from the previous ones (linear extrapolation in ln n_B)."""
     S = model.K_sat.shape[0]
-    Nn = n_B.size
-    # --- 1. continuation ladder (log-spaced, from the lowest grid density)
-    lad = np.geomspace(n_B[0], n_B[-1], max(ladder, 2)) if Nn > 1 else n_B.copy()
+    n_lad0 = min(n_bottom, LADDER_START) if x_start is None else n_bottom
+    lad = np.geomspace(n_lad0, max(n_top, n_lad0 * 1.01), max(rungs, 2))
     xl = np.empty((S, lad.size, 4))
     okl = np.zeros((S, lad.size), dtype=bool)
+    stl = np.empty((S, lad.size), dtype=np.int8)
+    rsl = np.empty((S, lad.size))
     x_prev = generic_start(np.full(S, lad[0])) if x_start is None else np.asarray(x_start, dtype=float)
     for k, nb in enumerate(lad):
         if k >= 2:
@@ -117,58 +145,80 @@ def solve_inner_crust(n_B, T: float, model: CellModel, *, ladder: int = 14,
             guess[:, 3] += np.log(nb / lad[0])  # gas density roughly follows n_B
         else:
             guess = x_prev
-        res = solve_cells(np.full(S, nb), np.full(S, T), model, guess)
+        res = solve_cells(np.full(S, nb), np.full(S, T), model, project_feasible(guess, nb),
+                          max_iter=40 if k < 2 else 25)
         xl[:, k] = res.x
+        stl[:, k] = res.status
+        rsl[:, k] = res.residual
         okl[:, k] = res.status == CONVERGED
         x_prev = np.where(okl[:, k][:, None], res.x, x_prev)
-    # --- 2. all grid points from the interpolated ladder
+    flat = model.take(np.repeat(np.arange(S), lad.size))
+    values = cell_outputs(xl.reshape(-1, 4), np.tile(lad, S), np.full(S * lad.size, T), flat)
+    values = {k: v.reshape(S, lad.size) for k, v in values.items()}
+    return InnerCrustResult(n_B=lad, T=T, values=values, status=stl, residual=rsl, x=xl)
+
+
+def solve_on_grid(n_B, T: float, model: CellModel, ladder: InnerCrustResult, *,
+                  n_max: np.ndarray | None = None) -> InnerCrustResult:
+    """Every grid point from the ladder solution interpolated in ln n_B, all solved together;
+    failures retried once from their nearest converged neighbour on the grid. Points above
+    ``n_max`` (per sample, e.g. the crust-core transition) are not solved: they get status
+    BEYOND_TRANSITION and NaN values (the caller fills them with homogeneous matter)."""
+    n_B = _check_grid(n_B)
+    S = model.K_sat.shape[0]
+    Nn = n_B.size
+    lad = ladder.n_B
+    okl = ladder.status == CONVERGED
     x0 = np.empty((S, Nn, 4))
     ln_l, ln_g = np.log(lad), np.log(n_B)
     for s in range(S):
         good = okl[s]
         if good.sum() >= 2:
             for j in range(4):
-                x0[s, :, j] = np.interp(ln_g, ln_l[good], xl[s, good, j])
+                x0[s, :, j] = np.interp(ln_g, ln_l[good], ladder.x[s, good, j])
         elif good.sum() == 1:
-            x0[s] = xl[s, good][0]
+            x0[s] = ladder.x[s, good][0]
         else:
             x0[s] = generic_start(n_B)
-    flat_model = model.take(np.repeat(np.arange(S), Nn))
-    nb_flat = np.tile(n_B, S)
-    res = solve_cells(nb_flat, np.full(S * Nn, T), flat_model, x0.reshape(-1, 4))
-    x = res.x.reshape(S, Nn, 4)
-    status = res.status.reshape(S, Nn).copy()
-    resid = res.residual.reshape(S, Nn).copy()
-    # --- 3. retry failures from converged neighbours (sequential along the grid, vectorised over samples)
-    for _sweep in range(2):
-        failed = status != CONVERGED
-        if not np.any(failed):
-            break
-        for j in range(Nn):
-            rows = np.nonzero(failed[:, j])[0]
-            if rows.size == 0:
+    todo = np.ones((S, Nn), dtype=bool) if n_max is None else n_B[None, :] <= np.asarray(n_max)[:, None]
+    rows, cols = np.nonzero(todo)
+    x = np.full((S, Nn, 4), np.nan)
+    status = np.full((S, Nn), BEYOND_TRANSITION, dtype=np.int8)
+    resid = np.full((S, Nn), np.nan)
+    if rows.size:
+        sub = model.take(rows)
+        res = solve_cells(n_B[cols], np.full(rows.size, T), sub, project_feasible(x0[rows, cols], n_B[cols]))
+        x[rows, cols] = res.x
+        status[rows, cols] = res.status
+        resid[rows, cols] = res.residual
+    # retry failures once from the nearest converged neighbour (vectorised over all failures)
+    fr, fc = np.nonzero(todo & (status != CONVERGED))
+    if fr.size:
+        guess = np.full((fr.size, 4), np.nan)
+        dist = np.full(fr.size, np.inf)
+        conv = status == CONVERGED
+        for s in np.unique(fr):
+            cj = np.nonzero(conv[s])[0]
+            if cj.size == 0:
                 continue
-            # nearest converged neighbour below, else above
-            guess = np.empty((rows.size, 4))
-            have = np.zeros(rows.size, dtype=bool)
-            for direction in (-1, 1):
-                jj = j + direction
-                while 0 <= jj < Nn and not np.all(have):
-                    ok = (status[rows, jj] == CONVERGED) & ~have
-                    guess[ok] = x[rows[ok], jj]
-                    have |= ok
-                    jj += direction
-            if not np.any(have):
-                continue
-            r = rows[have]
-            sub = model.take(r)
-            rr = solve_cells(np.full(r.size, n_B[j]), np.full(r.size, T), sub, guess[have])
-            better = rr.residual < resid[r, j]
-            x[r[better], j] = rr.x[better]
-            status[r[better], j] = rr.status[better]
-            resid[r[better], j] = rr.residual[better]
-    values = cell_outputs(x.reshape(-1, 4), nb_flat, np.full(S * Nn, T), flat_model)
-    values = {k: v.reshape(S, Nn) for k, v in values.items()}
+            sel = np.nonzero(fr == s)[0]
+            d = np.abs(np.log(n_B[fc[sel]])[:, None] - np.log(n_B[cj])[None, :])
+            k = np.argmin(d, axis=1)
+            guess[sel] = x[s, cj[k]]
+            dist[sel] = d[np.arange(sel.size), k]
+        have = np.isfinite(dist)
+        if np.any(have):
+            r, c = fr[have], fc[have]
+            rr = solve_cells(n_B[c], np.full(r.size, T), model.take(r), guess[have])
+            better = rr.residual < np.where(np.isfinite(resid[r, c]), resid[r, c], np.inf)
+            x[r[better], c[better]] = rr.x[better]
+            status[r[better], c[better]] = rr.status[better]
+            resid[r[better], c[better]] = rr.residual[better]
+    values = {k: np.full((S, Nn), np.nan) for k in OUTPUTS + ("mu_p",)}
+    if rows.size:
+        out = cell_outputs(x[rows, cols], n_B[cols], np.full(rows.size, T), model.take(rows))
+        for k, v in out.items():
+            values[k][rows, cols] = v
     return InnerCrustResult(n_B=n_B, T=T, values=values, status=status, residual=resid, x=x)
 
 
@@ -196,5 +246,5 @@ def cell_outputs(x: np.ndarray, n_B: np.ndarray, T: np.ndarray, model: CellModel
     return out
 
 
-__all__ = ["solve_inner_crust", "cell_model", "cell_outputs", "InnerCrustResult", "OUTPUTS",
+__all__ = ["solve_inner_crust", "solve_ladder", "solve_on_grid", "cell_model", "cell_outputs", "InnerCrustResult", "OUTPUTS",
            "OUTPUT_UNITS", "N_B_MIN_INNER", "NOT_CONVERGED"]

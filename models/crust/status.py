@@ -19,3 +19,10 @@ STATUS_NAMES = {
     BEYOND_TRANSITION: "beyond_transition",
     INVALID: "invalid_input",
 }
+
+UNSTABLE = 5            #: outer crust: thermodynamically unstable cold-lattice state (dP/dn <= 0)
+STATUS_NAMES[UNSTABLE] = "unstable"
+
+#: layer codes of a crust point
+LAYER_OUTER, LAYER_INNER, LAYER_CORE = 0, 1, 2
+LAYER_NAMES = {LAYER_OUTER: "outer", LAYER_INNER: "inner", LAYER_CORE: "core"}

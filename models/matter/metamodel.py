@@ -152,7 +152,10 @@ class MetaModel:
 
         p_is, dp_is, d2p_is = horner(c_is)
         p_iv, dp_iv, d2p_iv = horner(c_iv)
-        xN1 = x ** N
+        xNm1 = np.ones_like(x)
+        for _ in range(N - 1):
+            xNm1 = xNm1 * x                                # x^(N-1)
+        xN1 = xNm1 * x                                     # x^N
         g = ex * xN1 * x                                   # e^{-b(1+3x)} x^{N+1}
         dg = ex * xN1 * ((N + 1) - 3.0 * b * x)
         e_iv = p_iv - k_iv * g
@@ -161,7 +164,7 @@ class MetaModel:
         de = dp_is - k_is * dg + d2 * de_iv
         if not second:
             return e, de, e_iv, None, None
-        d2g = ex * x ** (N - 1) * (N * (N + 1) - 6.0 * b * (N + 1) * x + 9.0 * b * b * x * x)
+        d2g = ex * xNm1 * (N * (N + 1) - 6.0 * b * (N + 1) * x + 9.0 * b * b * x * x)
         d2e_iv = d2p_iv - k_iv * d2g
         d2e = d2p_is - k_is * d2g + d2 * d2e_iv
         return e, de, e_iv, d2e, de_iv
@@ -221,8 +224,9 @@ class MetaModel:
 
         dmu = None
         if derivatives:
-            dmu = self._dmu_dn(n_n, n_p, n, delta, T, B_n, B_p, kin_n, kin_p,
-                               e, de_dx, de_dd2, d2e_dx2, d2e_dxdd2, dBdn_same_n, dBdn_other)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                dmu = self._dmu_dn(n_n, n_p, n, delta, T, B_n, B_p, kin_n, kin_p,
+                                   e, de_dx, de_dd2, d2e_dx2, d2e_dxdd2, dBdn_same_n, dBdn_other)
         # a species absent at T > 0 has mu = -inf exactly
         mu_n = np.where((n_n == 0.0) & (T > T_COLD), -np.inf, mu_n)
         mu_p = np.where((n_p == 0.0) & (T > T_COLD), -np.inf, mu_p)
@@ -247,8 +251,8 @@ class MetaModel:
             k = kin[q]
             for qq in "np":
                 dnq = 1.0 if q == qq else 0.0
-                dmut[q, qq] = k.dmu_dn * dnq + k.dmu_dB * dB[q, qq]
-                dtau[q, qq] = k.dtau_dn * dnq + k.dtau_dB * dB[q, qq]
+                dmut[q, qq] = (k.dmu_dn if q == qq else 0.0) + k.dmu_dB * dB[q, qq]
+                dtau[q, qq] = (k.dtau_dn if q == qq else 0.0) + k.dtau_dB * dB[q, qq]
         # potential: V = n e(x, d2). d2 = delta^2
         n_sat = self.n_sat
         dx_dn = 1.0 / (3.0 * n_sat)
@@ -374,74 +378,68 @@ def _kinetic(nq: np.ndarray, B: np.ndarray, T: np.ndarray, derivatives: bool) ->
     T = 0: tau = (3/5)(3 pi^2)^{2/3} n^{5/3}, mu~ = B kF^2, f = B tau.
     T > 0: eta = F_{1/2}^{-1}(2 pi^2 n (B/T)^{3/2}), tau = (T/B)^{5/2} F_{3/2}(eta)/(2 pi^2),
     f = n T eta - (2/3) B tau, s = (5/3) B tau / T - n eta.
+    Temperatures <= T_COLD use the T = 0 forms (the thermal corrections are < 1e-18 there).
     """
-    shape = nq.shape
-    f = np.zeros(shape)
-    tau = np.zeros(shape)
-    mu = np.zeros(shape)
-    s = np.zeros(shape)
-    eta = np.full(shape, np.inf)
-    d = dict(dmu_dn=np.zeros(shape), dmu_dB=np.zeros(shape), dtau_dn=np.zeros(shape),
-             dtau_dB=np.zeros(shape)) if derivatives else {}
-
-    # below T_COLD the Sommerfeld corrections are < 1e-18 relative: use the exact T = 0 forms
     cold = T <= T_COLD
+    if not np.any(cold):
+        return _kinetic_hot(nq, B, T, derivatives)
+    if np.all(cold):
+        return _kinetic_cold(nq, B, derivatives)
     hot = ~cold
-    if np.any(cold):
-        nc = nq[cold]
-        Bc = B[cold]
-        kf2 = _C3PI2_23 * np.cbrt(nc) ** 2
-        tau[cold] = 0.6 * nc * kf2
-        mu[cold] = Bc * kf2
-        f[cold] = Bc * tau[cold]
+    kc = _kinetic_cold(nq[cold], B[cold], derivatives)
+    kh = _kinetic_hot(nq[hot], B[hot], T[hot], derivatives)
+    out = {}
+    for name in ("f", "tau", "mu_eff", "s", "eta") + (("dmu_dn", "dmu_dB", "dtau_dn", "dtau_dB") if derivatives else ()):
+        arr = np.empty(nq.shape)
+        arr[cold] = getattr(kc, name)
+        arr[hot] = getattr(kh, name)
+        out[name] = arr
+    return _Kinetic(**out)
+
+
+def _kinetic_cold(nq, B, derivatives):
+    kf2 = _C3PI2_23 * np.cbrt(nq) ** 2
+    tau = 0.6 * nq * kf2
+    d = {}
+    if derivatives:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = dict(dmu_dn=np.where(nq > 0, (2.0 / 3.0) * B * kf2 / nq, np.inf), dmu_dB=kf2,
+                     dtau_dn=kf2, dtau_dB=np.zeros_like(kf2))
+    return _Kinetic(f=B * tau, tau=tau, mu_eff=B * kf2, s=np.zeros_like(tau),
+                    eta=np.full(nq.shape, np.inf), **d)
+
+
+def _kinetic_hot(nq, B, T, derivatives):
+    empty = nq <= 0.0
+    any_empty = bool(np.any(empty))
+    n_safe = np.where(empty, 1.0, nq) if any_empty else nq
+    r = T / B  # (T/B), fm^-2
+    r32 = r * np.sqrt(r)
+    eta = fd_inv_1h(_TWO_PI2 * n_safe / r32)
+    tau = r32 * r * fd_3h(eta) / _TWO_PI2
+    mu = T * eta
+    f = n_safe * mu - (2.0 / 3.0) * B * tau
+    s = (5.0 / 3.0) * B * tau / T - n_safe * eta
+    d = {}
+    if derivatives:
+        # n = r^{3/2} F_{1/2}(eta)/(2 pi^2), r = T/B. At fixed B: dn = r^{3/2} F_{-1/2}/(4 pi^2) deta;
+        # at fixed n: F_{1/2}(eta) prop. B^{3/2} -> deta/dB = (3/2) F_{1/2} / (B F'_{1/2})
+        fm1 = fd_m1h(eta)
+        f12 = fd_1h(eta)
+        deta_dn = 2.0 * _TWO_PI2 / (r32 * fm1)
+        deta_dB = 3.0 * f12 / (B * fm1)
+        # tau = r^{5/2} F_{3/2}(eta)/(2 pi^2); dF_{3/2}/deta = (3/2) F_{1/2}
+        dtau_deta = r32 * r * 1.5 * f12 / _TWO_PI2
+        d = dict(dmu_dn=T * deta_dn, dmu_dB=T * deta_dB, dtau_dn=dtau_deta * deta_dn,
+                 dtau_dB=dtau_deta * deta_dB - 2.5 * tau / B)
+    if any_empty:
+        # an absent species: no kinetic contribution; mu~ -> -inf is set by the caller
+        zero = lambda a: np.where(empty, 0.0, a)
+        f, tau, mu, s = zero(f), zero(tau), zero(mu), zero(s)
+        eta = np.where(empty, -np.inf, eta)
         if derivatives:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d["dmu_dn"][cold] = np.where(nc > 0, (2.0 / 3.0) * Bc * kf2 / nc, np.inf)
-            d["dmu_dB"][cold] = kf2
-            d["dtau_dn"][cold] = kf2
-            d["dtau_dB"][cold] = 0.0
-    if np.any(hot):
-        nh = nq[hot]
-        Bh = B[hot]
-        Th = T[hot]
-        pos = nh > 0.0
-        eta_h = np.full(nh.shape, -np.inf)
-        r = Th / Bh  # (T/B), fm^-2
-        r32 = r * np.sqrt(r)
-        y = np.where(pos, _TWO_PI2 * nh / np.where(pos, r32, 1.0), 1.0)
-        eta_h[pos] = fd_inv_1h(y[pos])
-        f32 = np.zeros(nh.shape)
-        f32[pos] = fd_3h(eta_h[pos])
-        tau_h = r32 * r * f32 / _TWO_PI2
-        mu_h = np.where(pos, Th * np.where(pos, eta_h, 0.0), 0.0)  # -inf set by the caller
-        with np.errstate(invalid="ignore"):
-            f_h = np.where(pos, nh * Th * np.where(pos, eta_h, 0.0), 0.0) - (2.0 / 3.0) * Bh * tau_h
-            s_h = (5.0 / 3.0) * Bh * tau_h / Th - np.where(pos, nh * np.where(pos, eta_h, 0.0), 0.0)
-        tau[hot] = tau_h
-        mu[hot] = mu_h
-        f[hot] = f_h
-        s[hot] = s_h
-        eta[hot] = eta_h
-        if derivatives:
-            # n = r^{3/2} F_{1/2}(eta)/(2 pi^2), r = T/B. At fixed B: dn = r^{3/2} F_{-1/2}/(4 pi^2) deta
-            fm1 = np.zeros(nh.shape)
-            f12 = np.zeros(nh.shape)
-            fm1[pos] = fd_m1h(eta_h[pos])
-            f12[pos] = fd_1h(eta_h[pos])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                deta_dn = np.where(pos, 2.0 * _TWO_PI2 / (r32 * fm1), np.inf)
-                # at fixed n: F_{1/2}(eta) prop. B^{3/2} -> deta/dB = (3/2) F_{1/2} / (B F'_{1/2})
-                deta_dB = np.where(pos, 3.0 * f12 / (Bh * fm1), 0.0)
-            dmu_dn = Th * deta_dn
-            dmu_dB = Th * deta_dB
-            # tau = r^{5/2} F_{3/2}(eta)/(2 pi^2); dF_{3/2}/deta = (3/2) F_{1/2}
-            dtau_deta = r32 * r * 1.5 * f12 / _TWO_PI2
-            dtau_dn = np.where(pos, dtau_deta * deta_dn, 0.0)
-            dtau_dB = np.where(pos, dtau_deta * deta_dB, 0.0) - 2.5 * tau_h / Bh
-            d["dmu_dn"][hot] = dmu_dn
-            d["dmu_dB"][hot] = dmu_dB
-            d["dtau_dn"][hot] = dtau_dn
-            d["dtau_dB"][hot] = dtau_dB
+            d = dict(dmu_dn=np.where(empty, np.inf, d["dmu_dn"]), dmu_dB=zero(d["dmu_dB"]),
+                     dtau_dn=zero(d["dtau_dn"]), dtau_dB=zero(d["dtau_dB"]))
     return _Kinetic(f=f, tau=tau, mu_eff=mu, s=s, eta=eta, **d)
 
 
