@@ -99,6 +99,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "crustuq.sweep.crust_cli",
     "crustuq.sweep.fit_cli",
     "crustuq.sweep.bands_cli",
+    "crustuq.sweep.sweep_cli",
 )
 
 

@@ -37,10 +37,13 @@ CHIRAL_EFT_BAND = np.array([
 
 @dataclass(frozen=True)
 class FilterResult:
-    """Per-sample outcome: ``passed`` (bool array) and ``reason`` (str array, '' if passed)."""
+    """Per-sample outcome: ``passed`` (bool array), ``reason`` (str array, '' if passed) and
+    ``code`` (int16: 0 passed, 100 + k for SNM and 200 + k for PNM failing first at the k-th
+    density of :data:`CHIRAL_EFT_BAND`)."""
 
     passed: np.ndarray
     reason: np.ndarray
+    code: np.ndarray
 
 
 def low_density_filter(params: EmpiricalParameters, *, order: int = 4) -> FilterResult:
@@ -52,9 +55,8 @@ def low_density_filter(params: EmpiricalParameters, *, order: int = 4) -> Filter
     mm = MetaModel.from_parameters(params, order=order)
     batch = params.batch_shape
     n = CHIRAL_EFT_BAND[:, 0].reshape((-1,) + (1,) * len(batch))
-    mmx = mm
-    e_snm = mmx.energy_per_nucleon(n, np.zeros_like(n))
-    e_pnm = mmx.energy_per_nucleon(n, np.ones_like(n))
+    e_snm = mm.energy_per_nucleon(n, np.zeros_like(n))
+    e_pnm = mm.energy_per_nucleon(n, np.ones_like(n))
     e_snm, e_pnm = np.broadcast_arrays(e_snm, e_pnm)
     lo_s = 1.05 * CHIRAL_EFT_BAND[:, 1]
     hi_s = 0.95 * CHIRAL_EFT_BAND[:, 2]
@@ -62,9 +64,10 @@ def low_density_filter(params: EmpiricalParameters, *, order: int = 4) -> Filter
     hi_n = 1.05 * CHIRAL_EFT_BAND[:, 4]
     passed = np.ones(batch, dtype=bool)
     reason = np.full(batch, "", dtype=object)
+    code = np.zeros(batch, dtype=np.int16)
     for i, dens in enumerate(CHIRAL_EFT_BAND[:, 0]):
-        for label, val, lo, hi in (("SNM", e_snm[i], lo_s[i], hi_s[i]),
-                                   ("PNM", e_pnm[i], lo_n[i], hi_n[i])):
+        for label, base, val, lo, hi in (("SNM", 100, e_snm[i], lo_s[i], hi_s[i]),
+                                         ("PNM", 200, e_pnm[i], lo_n[i], hi_n[i])):
             val = np.broadcast_to(val, batch)
             bad = passed & ~((val >= lo) & (val <= hi))
             if np.any(bad):
@@ -72,8 +75,9 @@ def low_density_filter(params: EmpiricalParameters, *, order: int = 4) -> Filter
                     v = float(val[idx])
                     reason[idx] = (f"{label} E/A={v:.4g} MeV at n={dens:.2f} fm^-3 outside "
                                    f"[{lo:.4g}, {hi:.4g}]")
+                code = np.where(bad, base + i, code).astype(np.int16)
                 passed = passed & ~bad
-    return FilterResult(passed=passed, reason=reason)
+    return FilterResult(passed=passed, reason=reason, code=code)
 
 
 __all__ = ["low_density_filter", "FilterResult", "CHIRAL_EFT_BAND"]

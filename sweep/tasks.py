@@ -1,0 +1,126 @@
+"""The two kinds of Dask task of a sweep. Each writes its own whole Zarr chunks, then its done
+mark; results never pass through the client (tasks return a few counts and timings).
+
+* :func:`prepare_block`: the inputs of block b (bulk and surface parameters, filter codes),
+  chunk b of the per-sample arrays, then ``prep_done[b]``;
+* :func:`crust_block`: the crust of the samples of block b that passed the filters (or all of
+  them with ``filters.compute_filtered``) at temperature index t, chunks [b, t, :] of every
+  crust output, then ``done[b, t]``.
+
+Both are idempotent: a task re-run after a worker died rewrites the same chunks with the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from crustuq.models.cldm.surface import SURFACE_PARAMETER_NAMES, SurfaceParameters
+from crustuq.models.crust import status as st
+from crustuq.models.crust.profile import OUTPUTS, solve_crust
+from crustuq.models.matter.parameters import PARAMETER_NAMES, EmpiricalParameters
+from crustuq.sweep.store import open_group, store_shape
+
+_CONFIG_CACHE: dict = {}
+
+
+def _config(config_json: str):
+    """The validated configuration (cached per worker process)."""
+    cfg = _CONFIG_CACHE.get(config_json)
+    if cfg is None:
+        import json
+
+        from crustuq.sweep.config import parse_config
+
+        cfg = parse_config(json.loads(config_json))
+        _CONFIG_CACHE.clear()
+        _CONFIG_CACHE[config_json] = cfg
+    return cfg
+
+
+def _single_thread() -> None:
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(k, "1")
+
+
+def prepare_block(config_json: str, store_path: str, b: int) -> dict:
+    """Compute and write the inputs of block b; returns counts and the time taken."""
+    from crustuq.sweep.samples import block_inputs
+
+    _single_thread()
+    t0 = time.perf_counter()
+    cfg = _config(config_json)
+    g = open_group(store_path, "r+")
+    shape = store_shape(g)
+    sl = shape.block_slice(b)
+    inp = block_inputs(cfg, shape, b)
+    for j, k in enumerate(PARAMETER_NAMES):
+        g[f"param_{k}"][sl] = inp.bulk[:, j]
+    for j, k in enumerate(SURFACE_PARAMETER_NAMES):
+        g[f"surface_{k}"][sl] = inp.surface[:, j]
+    g["surface_fit_status"][sl] = inp.surface_status
+    g["surface_rms"][sl] = inp.surface_rms
+    g["filter_passed"][sl] = inp.passed
+    g["filter_code"][sl] = inp.filter_code
+    seconds = time.perf_counter() - t0
+    g["prep_seconds"][b:b + 1] = np.array([seconds])
+    g["prep_done"][b:b + 1] = np.array([1], dtype=np.uint8)  # after the data
+    return {"kind": "prep", "block": b, "seconds": seconds, "passed": int(inp.passed.sum()),
+            "n": int(sl.stop - sl.start)}
+
+
+def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) -> dict:
+    """Solve the crust of block b at temperature index t and write its chunks.
+
+    ``_after`` is the result of the block's preparation task when it ran in the same sweep
+    (a dependency only: the inputs are read back from the store)."""
+    _single_thread()
+    t0 = time.perf_counter()
+    cfg = _config(config_json)
+    g = open_group(store_path, "r+")
+    shape = store_shape(g)
+    sl = shape.block_slice(b)
+    n = sl.stop - sl.start
+    N = len(shape.n_B)
+    T = float(shape.T[t])
+    bulk = np.stack([g[f"param_{k}"][sl] for k in PARAMETER_NAMES], axis=-1)
+    surf = np.stack([g[f"surface_{k}"][sl] for k in SURFACE_PARAMETER_NAMES], axis=-1)
+    passed = g["filter_passed"][sl]
+    todo = passed if not cfg.filters.compute_filtered else np.all(np.isfinite(surf), axis=1) & \
+        np.all(np.isfinite(bulk), axis=1)
+    values = {k: np.full((n, 1, N), np.nan) for k in OUTPUTS}
+    status = np.full((n, 1, N), st.INVALID, dtype=np.int8)
+    layer = np.full((n, 1, N), -1, dtype=np.int8)
+    residual = np.full((n, 1, N), np.nan)
+    trans = {k: np.full((n, 1), np.nan) for k in ("n_t", "P_t", "n_core")}
+    rows = np.nonzero(todo)[0]
+    if rows.size:
+        try:
+            params = EmpiricalParameters.from_array(bulk[rows])
+            surface = SurfaceParameters.from_array(surf[rows])
+        except ValueError:
+            params = None
+        if params is not None:
+            res = solve_crust(shape.n_B, [T], params, surface, cfg.model.crust_options())
+            for k in OUTPUTS:
+                values[k][rows] = res[k]
+            status[rows] = res.status
+            layer[rows] = res.layer
+            residual[rows] = res.residual
+            trans["n_t"][rows], trans["P_t"][rows], trans["n_core"][rows] = res.n_t, res.P_t, res.n_core
+    for k in OUTPUTS:
+        g[k][sl, t:t + 1, :] = values[k]
+    g["status"][sl, t:t + 1, :] = status
+    g["layer"][sl, t:t + 1, :] = layer
+    g["residual"][sl, t:t + 1, :] = residual
+    for k, v in trans.items():
+        g[k][sl, t:t + 1] = v
+    seconds = time.perf_counter() - t0
+    g["task_seconds"][b:b + 1, t:t + 1] = np.array([[seconds]])
+    g["done"][b:b + 1, t:t + 1] = np.array([[1]], dtype=np.uint8)  # after the data
+    counts = np.bincount(status.ravel() - st.CONVERGED + 0, minlength=6) if status.size else np.zeros(6)
+    return {"kind": "crust", "block": b, "t": t, "seconds": seconds, "points": int(rows.size * N),
+            "status_counts": {st.STATUS_NAMES[k]: int(c) for k, c in enumerate(counts) if c and k in st.STATUS_NAMES}}
