@@ -68,8 +68,6 @@ def matter_cmd(
     if out is None:
         cols = matter_table.table_columns(ds)
         typer.echo(",".join(cols))
-        import numpy as np
-
         for row in zip(*cols.values()):
             typer.echo(",".join(f"{v:.12g}" for v in row))
         return

@@ -68,12 +68,34 @@ def _store_config(group) -> dict:
 
 
 # ----------------------------------------------------------------------------- lock
+#: a lock whose driver has not refreshed it for this long (seconds) is stale, on any host
+LOCK_STALE_SECONDS = 600.0
+
+
+class _Lock:
+    def __init__(self, path: Path, info: dict):
+        self.path = path
+        self.info = info
+        self._last = time.time()
+
+    def heartbeat(self, force: bool = False) -> None:
+        """Refresh the lock (at most every 30 s) so that other hosts can tell it is alive."""
+        now = time.time()
+        if force or now - self._last > 30.0:
+            self._last = now
+            self.info["heartbeat"] = now
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.info))
+            os.replace(tmp, self.path)
+
+
 @contextmanager
 def driver_lock(store: Path):
-    """An exclusive lock file inside the store: a second driver refuses. A lock left by a
-    driver that was killed on this host (its process no longer exists) is taken over."""
+    """An exclusive lock file inside the store: a second driver refuses. A lock whose driver
+    is gone -- its process no longer exists on this host, or (any host) it has not refreshed
+    the lock for LOCK_STALE_SECONDS, e.g. a driver job killed at its walltime -- is taken over."""
     path = store / LOCK_NAME
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now()}
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _now(), "heartbeat": time.time()}
     for attempt in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -82,9 +104,12 @@ def driver_lock(store: Path):
                 other = json.loads(path.read_text())
             except (OSError, ValueError):
                 other = {}
-            if attempt == 0 and other.get("host") == me["host"] and not _alive(other.get("pid")):
-                print(f"crustuq: taking over the lock of a driver that no longer runs (pid {other.get('pid')})",
-                      file=sys.stderr)
+            same_host_dead = other.get("host") == me["host"] and not _alive(other.get("pid"))
+            silent = time.time() - float(other.get("heartbeat", 0.0)) > LOCK_STALE_SECONDS
+            if attempt == 0 and (same_host_dead or silent):
+                why = "no longer runs" if same_host_dead else f"has been silent for over {LOCK_STALE_SECONDS:g} s"
+                print(f"crustuq: taking over the lock of a driver that {why} "
+                      f"(pid {other.get('pid')} on {other.get('host')})", file=sys.stderr)
                 path.unlink(missing_ok=True)
                 continue
             raise ValueError(
@@ -94,8 +119,9 @@ def driver_lock(store: Path):
         with os.fdopen(fd, "w") as fh:
             json.dump(me, fh)
         break
+    lock = _Lock(path, me)
     try:
-        yield
+        yield lock
     finally:
         path.unlink(missing_ok=True)
 
@@ -183,13 +209,15 @@ def _fmt(s: float) -> str:
 # ----------------------------------------------------------------------------- run
 def run_sweep(config: SweepConfig | str | os.PathLike, store: str | os.PathLike | None = None, *,
               cluster: str | None = None, scheduler: str | None = None, workers: int | None = None,
-              wait_timeout: float | None = None, progress: bool = True, require_existing: bool = False,
-              in_flight_per_worker: int = 2, client=None) -> dict:
+              wait_timeout: float | None = None, jobqueue: dict | None = None, log_dir: str | None = None,
+              progress: bool = True, require_existing: bool = False, in_flight_per_worker: int = 2,
+              client=None) -> dict:
     """Run (or continue) a sweep. Returns a report (tasks computed, failures, timings).
 
     ``config``: a :class:`SweepConfig` or a TOML path; ``store``: the Zarr store (default:
     ``[output] store``); ``cluster``/``scheduler``/``workers``/``wait_timeout`` override the
-    ``[cluster]`` section; ``require_existing``: resume only (the store must exist);
+    ``[cluster]`` section (``jobqueue``: batch-system options, ``log_dir``: where worker job
+    logs go); ``require_existing``: resume only (the store must exist);
     ``client``: an existing ``distributed.Client`` (tests, notebooks)."""
     cfg = load_config(config) if not isinstance(config, SweepConfig) else config
     store = Path(store if store is not None else cfg.output.store)
@@ -215,7 +243,7 @@ def run_sweep(config: SweepConfig | str | os.PathLike, store: str | os.PathLike 
         from crustuq.sweep.cluster import open_client
 
         ctx = open_client(kind, scheduler=sched, workers=nworkers, wait_timeout=timeout,
-                          jobqueue=cl.jobqueue or None)
+                          jobqueue=jobqueue if jobqueue is not None else (cl.jobqueue or None), log_dir=log_dir)
     # the lock needs the store folder: create the store first (only after validation, and only
     # once a cluster is up: a failing cluster leaves nothing behind)
     with ctx as cli:
@@ -224,8 +252,8 @@ def run_sweep(config: SweepConfig | str | os.PathLike, store: str | os.PathLike 
                      "package_versions": package_versions(), "code_version": code_version(),
                      "created": _now(), "name": cfg.sweep.name, "runs": []}
             create_store(store, shape, attrs, filter_codes=filter_codes())
-        with driver_lock(store):
-            return _execute(cfg, store, shape, cli, progress, in_flight_per_worker)
+        with driver_lock(store) as lock:
+            return _execute(cfg, store, shape, cli, progress, in_flight_per_worker, lock)
 
 
 @contextmanager
@@ -233,7 +261,8 @@ def _passthrough(client):
     yield client
 
 
-def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress: bool, per_worker: int) -> dict:
+def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress: bool, per_worker: int,
+             lock=None) -> dict:
     from distributed import as_completed
 
     from crustuq.sweep.tasks import crust_block, prepare_block
@@ -247,36 +276,56 @@ def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress:
     todo_crust = [(b, t) for b in range(shape.n_blocks) for t in range(len(shape.T)) if not done[b, t]]
     report = {"store": path, "blocks": shape.n_blocks, "temperatures": len(shape.T),
               "prep_tasks": len(todo_prep), "crust_tasks": len(todo_crust), "failed_points": 0,
-              "status_counts": {}}
+              "status_counts": {}, "task_seconds": 0.0, "solve_seconds": 0.0, "crust_points": 0}
     start_wall = time.time()
     bar = Progress(len(todo_prep) + len(todo_crust), enabled=progress)
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    # record the run before computing (a killed driver leaves an unfinished entry)
+    runs = list(g.attrs.get("runs", []))
+    runs.append({"started": _dt.datetime.fromtimestamp(start_wall, _dt.timezone.utc).isoformat(timespec="seconds"),
+                 "finished": None, "wall_seconds": None, "tasks": len(todo_prep) + len(todo_crust),
+                 "workers": n_workers, "code_version": code_version()})
+    g.update_attributes({"runs": runs})
     limit = max(2, per_worker * n_workers)
+    # bounded submission: at most `limit` tasks in flight; crust tasks of prepared blocks first,
+    # else the next preparation (which makes its block's crust tasks ready). O(1) per task.
+    from collections import deque
+
+    prep_queue = deque(todo_prep)
+    needs_prep = set(todo_prep)
+    waiting: dict[int, list[int]] = {}
+    ready = deque()
+    for b, t in todo_crust:
+        if b in needs_prep:
+            waiting.setdefault(b, []).append(t)
+        else:
+            ready.append((b, t))
     prep_futures = {}
-    pending_crust = list(todo_crust)
+    remaining = {b: len(ts) for b, ts in waiting.items()}
     ac = as_completed()
     in_flight = 0
-    prep_queue = list(todo_prep)
-    needs_prep = set(todo_prep)
+    key_tag = cfg.science_hash()
 
     def submit_next():
         nonlocal in_flight
-        while in_flight < limit and (prep_queue or pending_crust):
-            # crust tasks whose inputs are ready go first, then the next preparation
-            ready = next((i for i, (b, t) in enumerate(pending_crust) if b not in needs_prep or b in prep_futures), None)
-            if ready is not None and (not prep_queue or pending_crust[ready][0] in prep_futures or
-                                      pending_crust[ready][0] not in needs_prep):
-                b, t = pending_crust.pop(ready)
+        while in_flight < limit and (ready or prep_queue):
+            if ready:
+                b, t = ready.popleft()
                 dep = prep_futures.get(b)
-                fut = client.submit(crust_block, config_json, path, b, t, dep, key=f"crust-{b}-{t}-{cfg.science_hash()}",
+                fut = client.submit(crust_block, config_json, path, b, t, dep, key=f"crust-{b}-{t}-{key_tag}",
                                     retries=3, pure=False)
-            elif prep_queue:
-                b = prep_queue.pop(0)
-                fut = client.submit(prepare_block, config_json, path, b, key=f"prep-{b}-{cfg.science_hash()}",
-                                    retries=3, pure=False)
-                prep_futures[b] = fut
+                if b in remaining:
+                    remaining[b] -= 1
+                    if remaining[b] == 0:  # all its crust tasks hold the dependency now
+                        prep_futures.pop(b, None)
+                        remaining.pop(b)
             else:
-                break
+                b = prep_queue.popleft()
+                fut = client.submit(prepare_block, config_json, path, b, key=f"prep-{b}-{key_tag}",
+                                    retries=3, pure=False)
+                if b in waiting:
+                    prep_futures[b] = fut
+                    ready.extend((b, t) for t in waiting.pop(b))
             ac.add(fut)
             in_flight += 1
 
@@ -285,27 +334,23 @@ def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress:
         for fut in ac:
             res = fut.result()
             in_flight -= 1
-            if res["kind"] == "prep":
-                pass
-            else:
+            report["task_seconds"] += res["seconds"]
+            if res["kind"] == "crust":
+                report["solve_seconds"] += res["solve_seconds"]
+                report["crust_points"] += res["points"]
                 failed = res["status_counts"].get("not_converged", 0)
                 report["failed_points"] += failed
                 for k, v in res["status_counts"].items():
                     report["status_counts"][k] = report["status_counts"].get(k, 0) + v
-                # a block's prep future is released once all its crust tasks are submitted
-                b = res["block"]
-                if b in prep_futures and not any(pb == b for pb, _ in pending_crust):
-                    prep_futures.pop(b, None)
             bar.update(1, failed=res.get("status_counts", {}).get("not_converged", 0))
             del fut
+            if lock is not None:
+                lock.heartbeat()
             submit_next()
     finally:
         bar.close()
     wall = time.time() - start_wall
-    runs = list(g.attrs.get("runs", []))
-    runs.append({"started": _dt.datetime.fromtimestamp(start_wall, _dt.timezone.utc).isoformat(timespec="seconds"),
-                 "wall_seconds": wall, "tasks": len(todo_prep) + len(todo_crust), "workers": n_workers,
-                 "code_version": code_version()})
+    runs[-1].update(finished=_now(), wall_seconds=wall)
     g.update_attributes({"runs": runs})
     report["wall_seconds"] = wall
     report["workers"] = n_workers
@@ -340,7 +385,8 @@ def sweep_status(store: str | os.PathLike) -> dict:
         "complete": bool(done.all() and prep.all()),
         "point_status": counts, "filter": filt,
         "task_seconds": float(g["task_seconds"][:].sum() + g["prep_seconds"][:].sum()),
-        "wall_seconds": float(sum(r.get("wall_seconds", 0.0) for r in a.get("runs", []))),
+        "wall_seconds": float(sum(r.get("wall_seconds") or 0.0 for r in a.get("runs", []))),
+        "interrupted_runs": sum(r.get("finished") is None for r in a.get("runs", [])),
         "runs": len(a.get("runs", [])),
         "locked_by": json.loads(lock.read_text()) if lock.exists() else None,
     }

@@ -97,6 +97,7 @@ def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) 
     residual = np.full((n, 1, N), np.nan)
     trans = {k: np.full((n, 1), np.nan) for k in ("n_t", "P_t", "n_core")}
     rows = np.nonzero(todo)[0]
+    solve_seconds = 0.0
     if rows.size:
         try:
             params = EmpiricalParameters.from_array(bulk[rows])
@@ -104,7 +105,9 @@ def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) 
         except ValueError:
             params = None
         if params is not None:
+            t_solve = time.perf_counter()
             res = solve_crust(shape.n_B, [T], params, surface, cfg.model.crust_options())
+            solve_seconds = time.perf_counter() - t_solve
             for k in OUTPUTS:
                 values[k][rows] = res[k]
             status[rows] = res.status
@@ -121,6 +124,7 @@ def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) 
     seconds = time.perf_counter() - t0
     g["task_seconds"][b:b + 1, t:t + 1] = np.array([[seconds]])
     g["done"][b:b + 1, t:t + 1] = np.array([[1]], dtype=np.uint8)  # after the data
-    counts = np.bincount(status.ravel() - st.CONVERGED + 0, minlength=6) if status.size else np.zeros(6)
-    return {"kind": "crust", "block": b, "t": t, "seconds": seconds, "points": int(rows.size * N),
+    counts = np.bincount(status.ravel(), minlength=6) if status.size else np.zeros(6)
+    return {"kind": "crust", "block": b, "t": t, "seconds": seconds, "solve_seconds": solve_seconds,
+            "points": int(rows.size * N),
             "status_counts": {st.STATUS_NAMES[k]: int(c) for k, c in enumerate(counts) if c and k in st.STATUS_NAMES}}

@@ -9,7 +9,6 @@ turns the skip into a failure so that CI cannot pass without having run them.
 from __future__ import annotations
 
 import functools
-import importlib
 import os
 import shutil
 import subprocess
@@ -106,26 +105,6 @@ def test_worker_jobs_run_under_slurm_and_are_cancelled_at_exit(slurm_node, tmp_p
     assert _wait_jobs_gone(job_ids) == [], "worker jobs still queued after the client closed"
 
 
-def _standin_block(seed):
-    """A stand-in for one sweep block: BLAS-heavy floating point work whose last bits would
-    depend on the thread count of OpenBLAS/MKL if the workers were not single-threaded."""
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((300, 300))
-    spd = a @ a.T + 300.0 * np.eye(300)
-    x = np.linalg.solve(spd, rng.standard_normal(300))
-    w = np.linalg.eigvalsh(spd)
-    return np.concatenate([x, w, [np.exp(np.sin(x)).sum()]])
-
-
-def _standin_sweep(client):
-    futures = client.map(_standin_block, range(8))
-    out = []
-    for fut in futures:  # release futures as they complete
-        out.append(fut.result(timeout=RESULT_TIMEOUT))
-        fut.release()
-    return np.stack(out)
-
-
 def _assert_bit_identical(a, b):
     a, b = np.asarray(a), np.asarray(b)
     assert a.dtype == b.dtype and a.shape == b.shape
@@ -154,41 +133,30 @@ def _assert_stores_bit_identical(path_a, path_b, exclude=TIMING_ARRAYS):
 
 
 def _small_sweep_config():
-    """A small real sweep (a few parameter samples x 2 temperatures, blocks of >= 0.5 s).
+    """A small real sweep: 4 prior samples with per-sample surface fits x 2 temperatures x 12
+    densities, blocks of 2 samples (tasks of ~1-2 s)."""
+    from crustuq.sweep.config import parse_config
 
-    TODO(lead): fill in once crustuq.sweep.driver exists; until then this fails loudly so the
-    bit-identity test cannot silently fall back to the stand-in when the driver is there."""
-    raise NotImplementedError(
-        "crustuq.sweep.driver.run_sweep exists: write tests/test_slurm.py::_small_sweep_config "
-        "so that the Slurm-vs-local bit-identity test runs a real sweep"
-    )
+    return parse_config({
+        "sweep": {"name": "slurm-check", "n_samples": 4, "seed": 11, "block_size": 2},
+        "parameters": {"source": "prior", "prior": "margueron2018-gaussian", "sampling": "sobol"},
+        "surface": {"treatment": "refit", "target": "AME2020"},
+        "grid": {"T": [0.0, 1.0], "n_B": {"start": 1e-4, "stop": 0.08, "num": 12}},
+    })
 
 
 @pytest.mark.slurm
 def test_sweep_through_slurm_is_bit_identical_to_local_cluster(slurm_node, tmp_path):
-    try:
-        driver = importlib.import_module("crustuq.sweep.driver")
-    except ModuleNotFoundError:
-        driver = None
-    run_sweep = getattr(driver, "run_sweep", None)
-    if run_sweep is not None:
-        # The real check: the same small sweep into two stores, one through SLURMCluster,
-        # one on the embedded LocalCluster; every stored array must be bit-identical.
-        config = _small_sweep_config()
-        run_sweep(config, tmp_path / "local.zarr", cluster="local", workers=2)
-        run_sweep(config, tmp_path / "slurm.zarr", cluster="slurm", workers=2,
-                  jobqueue=SLURM_JOBQUEUE, log_dir=str(tmp_path / "logs"), wait_timeout=WAIT)
-        _assert_stores_bit_identical(tmp_path / "local.zarr", tmp_path / "slurm.zarr")
-        return
-    # Stand-in until the sweep driver exists: the same Dask computation (numpy/BLAS, no numba)
-    # on a LocalCluster and through SLURMCluster, compared bit for bit.
-    with open_client("local", workers=2, wait_timeout=WAIT) as client:
-        local = _standin_sweep(client)
-    with open_client("slurm", workers=2, min_workers=2, wait_timeout=WAIT,
-                     jobqueue=dict(SLURM_JOBQUEUE, job_name=f"crustuq-test-{os.getpid()}"),
-                     log_dir=str(tmp_path / "logs")) as client:
-        on_slurm = _standin_sweep(client)
-    _assert_bit_identical(local, on_slurm)
+    """The same small sweep into two stores, one through SLURMCluster, one on the embedded
+    LocalCluster; every stored array (except wall-clock timings) must be bit-identical."""
+    from crustuq.sweep.driver import run_sweep
+
+    config = _small_sweep_config()
+    run_sweep(config, tmp_path / "local.zarr", cluster="local", workers=2, progress=False)
+    run_sweep(config, tmp_path / "slurm.zarr", cluster="slurm", workers=2, progress=False,
+              jobqueue=dict(SLURM_JOBQUEUE, job_name=f"crustuq-test-{os.getpid()}"),
+              log_dir=str(tmp_path / "logs"), wait_timeout=WAIT)
+    _assert_stores_bit_identical(tmp_path / "local.zarr", tmp_path / "slurm.zarr")
 
 
 def test_slurm_localhost_script_checks_its_arguments():

@@ -115,12 +115,14 @@ def beta_equilibrium_at_pressure(P, T, mm: MetaModel, n_guess, *, positrons: boo
         det = a11 * a22 - a12 * a21
         dn = -(a22 * F1 - a12 * F2) / det
         dp = -(-a21 * F1 + a11 * F2) / det
-        # keep densities positive (at most halve them per step)
-        lim = np.maximum(np.maximum(-dn / (0.5 * nn), -dp / (0.5 * npp)), 1.0)
-        nn = nn + dn / lim
-        npp = npp + dp / lim
-        if np.all((np.abs(F1) < 1e-9) & (np.abs(F2) < tol * np.abs(P))):
+        # keep densities positive (at most halve them per step); a converged point is frozen,
+        # so its result does not depend on the other points of the batch
+        conv = (np.abs(F1) < 1e-9) & (np.abs(F2) < tol * np.abs(P))
+        if np.all(conv):
             break
+        lim = np.maximum(np.maximum(-dn / (0.5 * nn), -dp / (0.5 * npp)), 1.0)
+        nn = np.where(conv, nn, nn + dn / lim)
+        npp = np.where(conv, npp, npp + dp / lim)
     st, el = _evaluate(nn, npp, T, mm, positrons)
     resid = np.abs(st.mu_n - st.mu_p - el.mu_e)
     ok = (resid < 1e-8) & (np.abs(st.P + el.P_e - P) < 1e-8 * np.abs(P))

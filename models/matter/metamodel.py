@@ -250,7 +250,6 @@ class MetaModel:
         for q in "np":
             k = kin[q]
             for qq in "np":
-                dnq = 1.0 if q == qq else 0.0
                 dmut[q, qq] = (k.dmu_dn if q == qq else 0.0) + k.dmu_dB * dB[q, qq]
                 dtau[q, qq] = (k.dtau_dn if q == qq else 0.0) + k.dtau_dB * dB[q, qq]
         # potential: V = n e(x, d2). d2 = delta^2

@@ -18,6 +18,7 @@ Sobol points are indexed directly (``fast_forward``); a Latin hypercube is a des
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -182,7 +183,11 @@ class Prior:
             engine = qmc.Sobol(d, scramble=True, rng=np.random.default_rng(np.random.SeedSequence(seed)))
             if start:
                 engine.fast_forward(start)
-            return engine.random(n)
+            with warnings.catch_warnings():
+                # scipy warns unless n is a power of 2: blocks of a sweep rarely are, and the
+                # points are still the first n of the (scrambled) Sobol sequence
+                warnings.filterwarnings("ignore", message="The balance properties of Sobol")
+                return engine.random(n)
         # Latin hypercube: one design over start+n samples
         engine = qmc.LatinHypercube(d, rng=np.random.default_rng(np.random.SeedSequence(seed)))
         return engine.random(start + n)[start:]
