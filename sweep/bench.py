@@ -61,6 +61,7 @@ def bench_metamodel(quick: bool = False) -> dict:
 #: feature modules that define more benchmarks with ``@benchmark(name)``
 BENCH_MODULES: tuple[str, ...] = (
     "crustuq.sweep.posterior.bench_surface",
+    "crustuq.sweep.bench_sweep",
 )
 
 

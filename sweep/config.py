@@ -196,9 +196,11 @@ class ModelSection(_Strict):
     @field_validator("mass_table")
     @classmethod
     def _table(cls, v):
+        from crustuq.models.crust.cldm_outer import is_cldm_spec
         from crustuq.models.crust.outer import resolve_mass_table
 
-        resolve_mass_table(v)
+        if not is_cldm_spec(v):
+            resolve_mass_table(v)
         return v
 
     def crust_options(self):

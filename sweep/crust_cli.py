@@ -36,7 +36,7 @@ def crust_dataset(result, params, surface, options):
     data["P_t"] = (("T",), result.P_t[0], {"units": "MeV fm^-3"})
     data["n_core"] = (("T",), result.n_core[0], {"units": "fm^-3"})
     attrs = {"parameter_set": params.name, "surface_set": surface.name,
-             "n_drip": result.n_drip, "P_drip": result.P_drip,
+             "n_drip": float(result.n_drip[0]), "P_drip": float(result.P_drip[0]),
              "mass_table": str(options.mass_table), "integer_Z": int(options.integer_Z),
              "surface_temperature_factor": int(options.cell.surface_temperature_factor),
              "ion_translation": int(options.cell.ion_translation)}
@@ -93,7 +93,8 @@ def register(app: typer.Typer) -> None:
                                          "or sigma0=..,sigma0c=..,b_s=..,beta=..,p=3"),
         T: str = typer.Option("0", "--T", help="temperatures in MeV, e.g. 0,1,2"),
         nb: str = typer.Option("1e-4:0.08:100", "--nb", help="densities in fm^-3: start:stop:num[:log] or list"),
-        table: str = typer.Option("AME2020+HFB-24", "--table", help="outer-crust mass table spec"),
+        table: str = typer.Option("AME2020+HFB-24", "--table",
+                                  help="outer-crust mass table: a shipped table, 'P+F', or CLDM (vacuum masses of the same model)"),
         integer_z: bool = typer.Option(False, "--integer-z", help="integer proton numbers"),
         surface_h: bool = typer.Option(False, "--surface-h", help="surface tensions times h(T) (LS91)"),
         ion_translation: bool = typer.Option(False, "--ion-translation", help="add the cluster translational free energy"),
@@ -105,11 +106,14 @@ def register(app: typer.Typer) -> None:
         CLDM inner crust in beta equilibrium at T >= 0, crust-core transition."""
         from crustuq.models.cldm.surface import parse_surface
         from crustuq.models.crust.cldm_cell import CellOptions
-        from crustuq.models.crust.outer import outer_crust
+        from crustuq.models.crust.cldm_outer import is_cldm_spec
+        from crustuq.models.crust.outer import resolve_mass_table
         from crustuq.models.crust.profile import CrustOptions, solve_crust, validate_crust_grid
         from crustuq.models.matter.parameters import EmpiricalParameters
         from crustuq.sweep import grids, table_io
 
+        if not is_cldm_spec(table):
+            resolve_mass_table(table)
         p = EmpiricalParameters.named(params)
         overrides = grids.parse_assignments("--param", param)
         if overrides:
@@ -126,10 +130,9 @@ def register(app: typer.Typer) -> None:
             table_io.check_output_path(plot, overwrite=overwrite, option="--plot", formats=(".png",))
         options = CrustOptions(mass_table=table, integer_Z=integer_z,
                                cell=CellOptions(surface_temperature_factor=surface_h, ion_translation=ion_translation))
-        oc = outer_crust(table)
-        result = solve_crust(dens, temps, p, sp, options, outer=oc)
+        result = solve_crust(dens, temps, p, sp, options)
         for it, temp in enumerate(result.T):
-            typer.echo(f"T = {temp:g} MeV: neutron drip n = {result.n_drip:.4e} fm^-3 (P = {result.P_drip:.4e} MeV fm^-3); "
+            typer.echo(f"T = {temp:g} MeV: neutron drip n = {result.n_drip[0]:.4e} fm^-3 (P = {result.P_drip[0]:.4e} MeV fm^-3); "
                        f"crust-core transition n_t = {result.n_t[0, it]:.5f} fm^-3, P_t = {result.P_t[0, it]:.5f} MeV fm^-3",
                        err=True)
         if out is None:

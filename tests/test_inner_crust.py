@@ -95,8 +95,8 @@ def test_bsk24_ame2020_composition_and_transition(crust):
     assert 0.07 <= crust.n_t[0, it] <= 0.09
     # the layers: outer up to drip, inner up to n_t, core beyond
     lay = crust.layer[0, it]
-    assert np.all(lay[crust.n_B <= crust.n_drip] == st.LAYER_OUTER)
-    assert np.all(lay[(crust.n_B > crust.n_drip) & (crust.n_B <= crust.n_t[0, it])] == st.LAYER_INNER)
+    assert np.all(lay[crust.n_B <= crust.n_drip[0]] == st.LAYER_OUTER)
+    assert np.all(lay[(crust.n_B > crust.n_drip[0]) & (crust.n_B <= crust.n_t[0, it])] == st.LAYER_INNER)
     assert np.all(lay[crust.n_B > crust.n_t[0, it]] == st.LAYER_CORE)
     assert np.all(crust.status[0, it][lay == st.LAYER_CORE] == st.BEYOND_TRANSITION)
 
@@ -115,12 +115,12 @@ def test_inner_crust_joins_outer_crust_continuously_in_pressure(crust):
     """At T = 0 the pressure at the first inner-crust point just above neutron drip equals the
     outer-crust drip pressure within 2 %."""
     model = cell_model(EmpiricalParameters.from_array(BSK24.to_array()[None]), AME, CellOptions())
-    r = solve_inner_crust(np.array([crust.n_drip * (1 + 1e-3), 3e-4]), 0.0, model)
+    r = solve_inner_crust(np.array([crust.n_drip[0] * (1 + 1e-3), 3e-4]), 0.0, model)
     assert r.status[0, 0] == st.CONVERGED
-    assert r["P"][0, 0] == pytest.approx(crust.P_drip, rel=0.02)
+    assert r["P"][0, 0] == pytest.approx(crust.P_drip[0], rel=0.02)
     # and the outer crust reaches it from below
-    j = np.nonzero(crust.n_B <= crust.n_drip)[0][-1]
-    assert crust["P"][0, 0, j] <= crust.P_drip * (1 + 1e-9)
+    j = np.nonzero(crust.n_B <= crust.n_drip[0])[0][-1]
+    assert crust["P"][0, 0, j] <= crust.P_drip[0] * (1 + 1e-9)
 
 
 # ------------------------------------------------------------------ temperature trends (Grams et al. 2025)
@@ -209,3 +209,29 @@ def test_integer_z_option_gives_integers_and_higher_free_energy():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("options", [CellOptions(ion_translation=True), CellOptions(surface_temperature_factor=True)],
+                         ids=["ion-translation", "surface-h(T)"])
+def test_optional_terms_keep_the_thermodynamics_consistent(options):
+    """The optional Dinh Thi et al. (2023) translational free energy and the Lattimer-Swesty h(T)
+    factor (solved with differences of the analytic gradient): converged cells, P and mu_n equal
+    the derivatives of F, beta equilibrium; and they change the result (they are switched on)."""
+    params = EmpiricalParameters.from_array(BSK24.to_array()[None])
+    model = cell_model(params, AME, options)
+    plain = cell_model(params, AME, CellOptions())
+    centres = np.array([1e-3, 5e-3, 2e-2])
+    h = 1e-4
+    grid = np.sort(np.concatenate([centres * (1 - h), centres, centres * (1 + h)]))
+    T = 1.5
+    r = solve_inner_crust(grid, T, model)
+    assert np.all(r.status == st.CONVERGED)
+    F = (r["F_per_A"][0] + const.M_N) * grid
+    for k, c in enumerate(centres):
+        i = 3 * k + 1
+        dFa = (F[i + 1] / grid[i + 1] - F[i - 1] / grid[i - 1]) / (grid[i + 1] - grid[i - 1])
+        assert c**2 * dFa == pytest.approx(r["P"][0, i], rel=1e-4)
+        assert (F[i + 1] - F[i - 1]) / (grid[i + 1] - grid[i - 1]) == pytest.approx(r["mu_n"][0, i], rel=1e-4)
+    assert np.max(np.abs(r["mu_n"][0] - r["mu_p"][0] - r["mu_e"][0])) < 1e-6
+    r0 = solve_inner_crust(grid, T, plain)
+    assert np.max(np.abs(r["Z"][0] / r0["Z"][0] - 1)) > 1e-3
