@@ -276,7 +276,8 @@ def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress:
     todo_crust = [(b, t) for b in range(shape.n_blocks) for t in range(len(shape.T)) if not done[b, t]]
     report = {"store": path, "blocks": shape.n_blocks, "temperatures": len(shape.T),
               "prep_tasks": len(todo_prep), "crust_tasks": len(todo_crust), "failed_points": 0,
-              "status_counts": {}, "task_seconds": 0.0, "solve_seconds": 0.0, "crust_points": 0}
+              "status_counts": {}, "task_seconds": 0.0, "solve_seconds": 0.0, "prep_model_seconds": 0.0,
+              "crust_points": 0}
     start_wall = time.time()
     bar = Progress(len(todo_prep) + len(todo_crust), enabled=progress)
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -335,6 +336,8 @@ def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress:
             res = fut.result()
             in_flight -= 1
             report["task_seconds"] += res["seconds"]
+            if res["kind"] == "prep":
+                report["prep_model_seconds"] += res.get("model_seconds", 0.0)
             if res["kind"] == "crust":
                 report["solve_seconds"] += res["solve_seconds"]
                 report["crust_points"] += res["points"]

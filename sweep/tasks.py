@@ -56,7 +56,9 @@ def prepare_block(config_json: str, store_path: str, b: int) -> dict:
     g = open_group(store_path, "r+")
     shape = store_shape(g)
     sl = shape.block_slice(b)
-    inp = block_inputs(cfg, shape, b)
+    t_model = time.perf_counter()
+    inp = block_inputs(cfg, shape, b)          # samples, surface fits, filters: model time
+    model_seconds = time.perf_counter() - t_model
     for j, k in enumerate(PARAMETER_NAMES):
         g[f"param_{k}"][sl] = inp.bulk[:, j]
     for j, k in enumerate(SURFACE_PARAMETER_NAMES):
@@ -68,7 +70,7 @@ def prepare_block(config_json: str, store_path: str, b: int) -> dict:
     seconds = time.perf_counter() - t0
     g["prep_seconds"][b:b + 1] = np.array([seconds])
     g["prep_done"][b:b + 1] = np.array([1], dtype=np.uint8)  # after the data
-    return {"kind": "prep", "block": b, "seconds": seconds, "passed": int(inp.passed.sum()),
+    return {"kind": "prep", "block": b, "seconds": seconds, "model_seconds": model_seconds, "passed": int(inp.passed.sum()),
             "n": int(sl.stop - sl.start)}
 
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from _fit_cli_helper import app_main
+from crustuq.sweep.cli import main as app_main
 
 KEYS = ("sigma0", "sigma0c", "b_s", "beta", "p", "rms_MeV", "n_nuclei")
 

@@ -22,7 +22,7 @@ from crustuq.sweep.posterior import surface_posterior as sp
 from crustuq.sweep.posterior.zarr_backend import ZarrBackend
 
 BSK24 = EmpiricalParameters.named("BSk24")
-HELPER = Path(__file__).with_name("_fit_cli_helper.py")
+CLI = [sys.executable, "-m", "crustuq.sweep.cli"]  # the `crustuq` command, by this interpreter
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
             "--sigma-model", "0.04", "--flush-every", "20", "--force"]
     killed = tmp_path / "killed.zarr"
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, str(HELPER), *args, "--steps", "1000000", "--out", str(killed)],
+    proc = subprocess.Popen([*CLI, *args, "--steps", "1000000", "--out", str(killed)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         t0 = time.time()
@@ -218,11 +218,11 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
     n_killed = _committed(killed)
     assert 200 <= n_killed < 800
     # resume (by the command line) to 800 steps; an uninterrupted run to 800 steps with the same seed
-    r = subprocess.run([sys.executable, str(HELPER), "fit-surface", "--resume", str(killed), "--steps", "800",
+    r = subprocess.run([*CLI, "fit-surface", "--resume", str(killed), "--steps", "800",
                         "--force"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     full = tmp_path / "full.zarr"
-    r = subprocess.run([sys.executable, str(HELPER), *args, "--steps", "800", "--out", str(full)],
+    r = subprocess.run([*CLI, *args, "--steps", "800", "--out", str(full)],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     a, b = ZarrBackend(killed, read_only=True), ZarrBackend(full, read_only=True)
