@@ -122,6 +122,55 @@ def open_group(path, mode: str = "r"):
     return zarr.open_group(str(path), mode=mode, zarr_format=3)
 
 
+def _gather(path, mode: str, ops: dict) -> dict:
+    """Run array reads/writes on one store concurrently (zarr's asynchronous API): a task's ~40
+    small chunk operations take ~10 ms instead of ~1 ms each one after the other. ``ops`` maps
+    an array name to ``(selection, value)`` (write) or ``(selection, None)`` (read)."""
+    import asyncio
+
+    import zarr.api.asynchronous as za
+
+    async def one(group, name, sel, value):
+        arr = await group.getitem(name)
+        if value is None:
+            return name, await arr.getitem(sel)
+        await arr.setitem(sel, value)
+        return name, None
+
+    async def run():
+        group = await za.open_group(store=str(path), mode=mode, zarr_format=3)
+        done = await asyncio.gather(*(one(group, k, sel, v) for k, (sel, v) in ops.items()))
+        return {k: v for k, v in done if v is not None}
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # no loop in this thread (Dask task threads, scripts): concurrent
+        return asyncio.run(run())
+    group = open_group(path, mode)  # inside a running loop (e.g. a notebook cell): one by one
+    out = {}
+    for k, (sel, v) in ops.items():
+        if v is None:
+            out[k] = group[k][sel]
+        else:
+            group[k][sel] = v
+    return out
+
+
+def read_arrays(path, selections: dict) -> dict[str, np.ndarray]:
+    """``{name: array[selection]}`` for several arrays of the store at once."""
+    return _gather(path, "r", {k: (sel, None) for k, sel in selections.items()})
+
+
+def write_arrays(path, writes: dict) -> None:
+    """Write ``{name: (selection, value)}`` into several arrays of the store at once. Callers
+    write their data first and their done mark in a later call (a crash between the two leaves
+    the mark unset, so the task is redone)."""
+    for k, (_, v) in writes.items():
+        if v is None:
+            raise ValueError(f"write_arrays: value for {k!r} is None")
+    _gather(path, "r+", writes)
+
+
 def store_shape(group) -> StoreShape:
     a = group.attrs
     return StoreShape(n_samples=int(a["n_samples"]), T=group["T"][:], n_B=group["n_B"][:],

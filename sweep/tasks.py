@@ -22,7 +22,7 @@ from crustuq.models.cldm.surface import SURFACE_PARAMETER_NAMES, SurfaceParamete
 from crustuq.models.crust import status as st
 from crustuq.models.crust.profile import OUTPUTS, solve_crust
 from crustuq.models.matter.parameters import PARAMETER_NAMES, EmpiricalParameters
-from crustuq.sweep.store import open_group, store_shape
+from crustuq.sweep.store import open_group, read_arrays, store_shape, write_arrays
 
 _CONFIG_CACHE: dict = {}
 
@@ -59,19 +59,16 @@ def prepare_block(config_json: str, store_path: str, b: int) -> dict:
     t_model = time.perf_counter()
     inp = block_inputs(cfg, shape, b)          # samples, surface fits, filters: model time
     model_seconds = time.perf_counter() - t_model
-    for j, k in enumerate(PARAMETER_NAMES):
-        g[f"param_{k}"][sl] = inp.bulk[:, j]
-    for j, k in enumerate(SURFACE_PARAMETER_NAMES):
-        g[f"surface_{k}"][sl] = inp.surface[:, j]
-    g["surface_fit_status"][sl] = inp.surface_status
-    g["surface_rms"][sl] = inp.surface_rms
-    g["filter_passed"][sl] = inp.passed
-    g["filter_code"][sl] = inp.filter_code
+    data = {f"param_{k}": (sl, inp.bulk[:, j]) for j, k in enumerate(PARAMETER_NAMES)}
+    data.update({f"surface_{k}": (sl, inp.surface[:, j]) for j, k in enumerate(SURFACE_PARAMETER_NAMES)})
+    data.update({"surface_fit_status": (sl, inp.surface_status), "surface_rms": (sl, inp.surface_rms),
+                 "filter_passed": (sl, inp.passed), "filter_code": (sl, inp.filter_code)})
+    write_arrays(store_path, data)
     seconds = time.perf_counter() - t0
     g["prep_seconds"][b:b + 1] = np.array([seconds])
     g["prep_done"][b:b + 1] = np.array([1], dtype=np.uint8)  # after the data
-    return {"kind": "prep", "block": b, "seconds": seconds, "model_seconds": model_seconds, "passed": int(inp.passed.sum()),
-            "n": int(sl.stop - sl.start)}
+    return {"kind": "prep", "block": b, "seconds": seconds, "model_seconds": model_seconds,
+            "passed": int(inp.passed.sum()), "n": int(sl.stop - sl.start)}
 
 
 def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) -> dict:
@@ -88,9 +85,11 @@ def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) 
     n = sl.stop - sl.start
     N = len(shape.n_B)
     T = float(shape.T[t])
-    bulk = np.stack([g[f"param_{k}"][sl] for k in PARAMETER_NAMES], axis=-1)
-    surf = np.stack([g[f"surface_{k}"][sl] for k in SURFACE_PARAMETER_NAMES], axis=-1)
-    passed = g["filter_passed"][sl]
+    names = [f"param_{k}" for k in PARAMETER_NAMES] + [f"surface_{k}" for k in SURFACE_PARAMETER_NAMES]
+    got = read_arrays(store_path, {k: sl for k in [*names, "filter_passed"]})
+    bulk = np.stack([got[f"param_{k}"] for k in PARAMETER_NAMES], axis=-1)
+    surf = np.stack([got[f"surface_{k}"] for k in SURFACE_PARAMETER_NAMES], axis=-1)
+    passed = got["filter_passed"]
     todo = passed if not cfg.filters.compute_filtered else np.all(np.isfinite(surf), axis=1) & \
         np.all(np.isfinite(bulk), axis=1)
     values = {k: np.full((n, 1, N), np.nan) for k in OUTPUTS}
@@ -116,13 +115,11 @@ def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) 
             layer[rows] = res.layer
             residual[rows] = res.residual
             trans["n_t"][rows], trans["P_t"][rows], trans["n_core"][rows] = res.n_t, res.P_t, res.n_core
-    for k in OUTPUTS:
-        g[k][sl, t:t + 1, :] = values[k]
-    g["status"][sl, t:t + 1, :] = status
-    g["layer"][sl, t:t + 1, :] = layer
-    g["residual"][sl, t:t + 1, :] = residual
-    for k, v in trans.items():
-        g[k][sl, t:t + 1] = v
+    cell = (sl, slice(t, t + 1), slice(None))
+    data = {k: (cell, values[k]) for k in OUTPUTS}
+    data.update({"status": (cell, status), "layer": (cell, layer), "residual": (cell, residual)})
+    data.update({k: ((sl, slice(t, t + 1)), v) for k, v in trans.items()})
+    write_arrays(store_path, data)
     seconds = time.perf_counter() - t0
     g["task_seconds"][b:b + 1, t:t + 1] = np.array([[seconds]])
     g["done"][b:b + 1, t:t + 1] = np.array([[1]], dtype=np.uint8)  # after the data

@@ -203,3 +203,38 @@ def test_cli_status_and_resume_of_a_complete_store(reference, capsys):
     assert out["complete"] and out["completed_blocks_per_T"] == {"0": 3, "1": 3}
     assert main(["sweep", "status", str(store.parent / "nope.zarr")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_concurrent_store_io_equals_one_by_one_io(tmp_path):
+    """read_arrays/write_arrays (concurrent, zarr's async API) and their fallback inside a running
+    event loop (one array at a time) write and read the same chunks."""
+    import asyncio
+
+    import zarr
+
+    from crustuq.sweep.store import read_arrays, write_arrays
+
+    rng = np.random.default_rng(0)
+    vals = {k: rng.normal(size=(4, 1, 5)) for k in ("a", "b", "c")}
+    for where in ("plain", "in_loop"):
+        path = tmp_path / f"{where}.zarr"
+        g = zarr.open_group(str(path), mode="w", zarr_format=3)
+        for k in vals:
+            g.create_array(k, shape=(8, 2, 5), chunks=(4, 1, 5), dtype="f8", fill_value=np.nan,
+                           dimension_names=("sample", "T", "n_B"))
+        sel = (slice(4, 8), slice(1, 2), slice(None))
+        writes = {k: (sel, v) for k, v in vals.items()}
+        if where == "plain":
+            write_arrays(path, writes)
+            got = read_arrays(path, {k: sel for k in vals})
+        else:
+            async def inside():
+                write_arrays(path, writes)
+                return read_arrays(path, {k: sel for k in vals})
+            got = asyncio.run(inside())
+        for k, v in vals.items():
+            assert np.array_equal(got[k], v)
+            full = zarr.open_group(str(path), mode="r")[k][:]
+            assert np.isnan(full[:4]).all() and np.isnan(full[4:, 0]).all()
+    with pytest.raises(ValueError, match="'a'"):
+        write_arrays(tmp_path / "plain.zarr", {"a": (sel, None)})
