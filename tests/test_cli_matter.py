@@ -46,10 +46,10 @@ def test_matter_zarr_and_override(tmp_path):
     path = tmp_path / "m.zarr"
     assert main(["matter", "--T", "1", "--delta", "1", "--nb", "0.01:0.1:5", "--param", "L_sym=60",
                  "--out", str(path)]) == 0
-    ds = xr.open_zarr(path)
+    ds = xr.open_zarr(path, consolidated=False)
     assert ds["P"].dims == ("T", "delta", "n_B")
     assert ds.attrs["param_L_sym"] == 60.0
-    base = xr.open_zarr(path)  # reopen works
+    base = xr.open_zarr(path, consolidated=False)  # reopen works
     assert base.sizes["n_B"] == 5
 
 

@@ -33,7 +33,7 @@ def test_crust_csv_zarr_and_plot(tmp_path, capsys):
 
     z = tmp_path / "c.zarr"
     assert main(["crust", "--surface", "BSk24-ETF-medium", "--T", "0", "--nb", "1e-3,1e-2", "--out", str(z)]) == 0
-    ds = xr.open_zarr(z)
+    ds = xr.open_zarr(z, consolidated=False)
     assert ds["Z"].dims == ("T", "n_B") and ds.attrs["surface_set"] == "BSk24-ETF-medium"
     assert np.all(ds["status"].values == 0)
 
