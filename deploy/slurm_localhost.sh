@@ -205,37 +205,25 @@ start_munge() {
     pid_of "$MUNGE_PID" munged >"$RUN_DIR/munged.pid" || true
 }
 
-start_slurmctld() {
-    if pid_of "$CTLD_PID" slurmctld >/dev/null; then
-        say "slurmctld already running"
+# start_daemon NAME PIDFILE LOGFILE: start /usr/sbin/NAME unless running, wait for its pid
+start_daemon() {
+    local name=$1 pidfile=$2 logfile=$3 i
+    if pid_of "$pidfile" "$name" >/dev/null; then
+        say "$name already running"
         return 0
     fi
-    say "starting slurmctld"
-    /usr/sbin/slurmctld
-    local i
+    say "starting $name"
+    "/usr/sbin/$name"
     for i in $(seq 1 50); do
-        pid_of "$CTLD_PID" slurmctld >"$RUN_DIR/slurmctld.pid" && return 0
+        pid_of "$pidfile" "$name" >"$RUN_DIR/$name.pid" && return 0
         sleep 0.2
     done
-    tail -n 20 "$LOG_DIR/slurmctld.log" >&2 || true
-    die "slurmctld did not start; see $LOG_DIR/slurmctld.log"
+    tail -n 20 "$logfile" >&2 || true
+    die "$name did not start; see $logfile"
 }
 
-start_slurmd() {
-    if pid_of "$SLURMD_PID" slurmd >/dev/null; then
-        say "slurmd already running"
-        return 0
-    fi
-    say "starting slurmd"
-    /usr/sbin/slurmd
-    local i
-    for i in $(seq 1 50); do
-        pid_of "$SLURMD_PID" slurmd >"$RUN_DIR/slurmd.pid" && return 0
-        sleep 0.2
-    done
-    tail -n 20 "$LOG_DIR/slurmd.log" >&2 || true
-    die "slurmd did not start; see $LOG_DIR/slurmd.log"
-}
+start_slurmctld() { start_daemon slurmctld "$CTLD_PID" "$LOG_DIR/slurmctld.log"; }
+start_slurmd() { start_daemon slurmd "$SLURMD_PID" "$LOG_DIR/slurmd.log"; }
 
 node_state() { sinfo -h -N -n "$NODE" -o '%T' 2>/dev/null | head -n 1; }
 

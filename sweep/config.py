@@ -304,25 +304,22 @@ def _resolve_paths(cfg: SweepConfig, base: Path) -> None:
 
 def check_inputs_exist(cfg: SweepConfig, *, source: str = "config") -> None:
     """Input files the configuration refers to must exist (and be of the right kind)."""
-    p = cfg.parameters
-    if p.source == "chain":
+    def chain_file(key: str, path) -> None:
         from crustuq.sweep.posterior.zarr_backend import is_chain_store
 
-        if not Path(p.chain).exists():
-            raise ValueError(f"{source}: config key parameters.chain: value {p.chain!r} -- file not found")
-        if not is_chain_store(p.chain):
-            raise ValueError(f"{source}: config key parameters.chain: value {p.chain!r} -- not a crustuq chain store")
+        if not Path(path).exists():
+            raise ValueError(f"{source}: config key {key}: value {path!r} -- file not found")
+        if not is_chain_store(path):
+            raise ValueError(f"{source}: config key {key}: value {path!r} -- not a crustuq chain store")
+
+    p = cfg.parameters
+    if p.source == "chain":
+        chain_file("parameters.chain", p.chain)
     if p.source == "store":
         if not (Path(p.store) / "zarr.json").exists():
             raise ValueError(f"{source}: config key parameters.store: value {p.store!r} -- not a sweep store")
-    s = cfg.surface
-    if s.treatment == "posterior":
-        from crustuq.sweep.posterior.zarr_backend import is_chain_store
-
-        if not Path(s.chain).exists():
-            raise ValueError(f"{source}: config key surface.chain: value {s.chain!r} -- file not found")
-        if not is_chain_store(s.chain):
-            raise ValueError(f"{source}: config key surface.chain: value {s.chain!r} -- not a crustuq chain store")
+    if cfg.surface.treatment == "posterior":
+        chain_file("surface.chain", cfg.surface.chain)
 
 
 def first_difference(a: dict, b: dict, prefix: str = "") -> str | None:

@@ -20,15 +20,9 @@ PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 def _check_plot_path(plot: str, overwrite: bool) -> Path:
-    path = Path(plot)
-    if path.suffix.lower() not in PLOT_SUFFIXES:
-        raise ValueError(f"--plot={plot!r}: the file name must end in {', '.join(PLOT_SUFFIXES)}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"--plot={plot!r}: folder {str(parent)!r} does not exist")
-    if path.exists() and not overwrite:
-        raise ValueError(f"--plot={plot!r}: already exists (pass --overwrite to replace it)")
-    return path
+    from crustuq.sweep.table_io import check_output_path
+
+    return check_output_path(plot, overwrite=overwrite, option="--plot", formats=PLOT_SUFFIXES)
 
 
 def _corner_plot(path: Path, samples, labels, title: str) -> None:

@@ -46,16 +46,22 @@ def _single_thread() -> None:
         os.environ.setdefault(k, "1")
 
 
-def prepare_block(config_json: str, store_path: str, b: int) -> dict:
-    """Compute and write the inputs of block b; returns counts and the time taken."""
-    from crustuq.sweep.samples import block_inputs
-
+def _open_block(config_json: str, store_path: str, b: int):
+    """Start of a task: (start time, configuration, store group, store shape, sample slice of
+    block b)."""
     _single_thread()
     t0 = time.perf_counter()
     cfg = _config(config_json)
     g = open_group(store_path, "r+")
     shape = store_shape(g)
-    sl = shape.block_slice(b)
+    return t0, cfg, g, shape, shape.block_slice(b)
+
+
+def prepare_block(config_json: str, store_path: str, b: int) -> dict:
+    """Compute and write the inputs of block b; returns counts and the time taken."""
+    from crustuq.sweep.samples import block_inputs
+
+    t0, cfg, g, shape, sl = _open_block(config_json, store_path, b)
     t_model = time.perf_counter()
     inp = block_inputs(cfg, shape, b)          # samples, surface fits, filters: model time
     model_seconds = time.perf_counter() - t_model
@@ -76,12 +82,7 @@ def crust_block(config_json: str, store_path: str, b: int, t: int, _after=None) 
 
     ``_after`` is the result of the block's preparation task when it ran in the same sweep
     (a dependency only: the inputs are read back from the store)."""
-    _single_thread()
-    t0 = time.perf_counter()
-    cfg = _config(config_json)
-    g = open_group(store_path, "r+")
-    shape = store_shape(g)
-    sl = shape.block_slice(b)
+    t0, cfg, g, shape, sl = _open_block(config_json, store_path, b)
     n = sl.stop - sl.start
     N = len(shape.n_B)
     T = float(shape.T[t])

@@ -348,13 +348,24 @@ def _fermi(u):  # pragma: no cover - compiled
     return f, d1, d1 * (e - 1.0) / (1.0 + e)
 
 
+@njit(cache=True, inline="always")
+def _moments(acc, g, x, f, d1, d2):  # pragma: no cover - compiled
+    """acc + g (1, x, x^2) (x) (f, d1, d2): one quadrature node's share of the nine sums of
+    :func:`_gfd_point` (kept in a tuple of scalars: a store per node into an array is slower)."""
+    gx = g * x
+    gxx = gx * x
+    return (acc[0] + g * f, acc[1] + gx * f, acc[2] + gxx * f,
+            acc[3] + g * d1, acc[4] + gx * d1, acc[5] + gxx * d1,
+            acc[6] + g * d2, acc[7] + gx * d2, acc[8] + gxx * d2)
+
+
 @njit(cache=True)
 def _gfd_point(eta, beta, glx, glw, offs, pd, pw, pf, pem, res):  # pragma: no cover - compiled
     """res[0:3] = F_{1/2,3/2,5/2}(eta, beta); res[3:6] = their eta-derivatives
     int g_k f(1-f) dx; res[6:9] = second eta-derivatives int g_k f(1-f)(1-2f) dx.
     Composite Gauss–Legendre, see module docstring.  (Scalar accumulators: writing
     into res inside the node loops would force a store per node.)"""
-    a0 = a1 = a2 = b0 = b1 = b2 = c0 = c1 = c2 = 0.0
+    acc = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     a = math.sqrt(0.5 * beta)
     e0 = eta if eta > 0.0 else 0.0
     qeta = math.exp(eta) if eta < 0.0 else 0.0
@@ -386,37 +397,14 @@ def _gfd_point(eta, beta, glx, glw, offs, pd, pw, pf, pem, res):  # pragma: no c
                     x = t * t
                     f, d1, d2 = _fermi(x - eta)
                     g = 2.0 * x * math.sqrt(1.0 + 0.5 * beta * x) * hw * glw[m]  # g_{1/2} dx
-                    gx = g * x
-                    gxx = gx * x
-                    a0 += g * f
-                    a1 += gx * f
-                    a2 += gxx * f
-                    b0 += g * d1
-                    b1 += gx * d1
-                    b2 += gxx * d1
-                    c0 += g * d2
-                    c1 += gx * d2
-                    c2 += gxx * d2
+                    acc = _moments(acc, g, x, f, d1, d2)
                 tl = tr
         elif eta >= 0.0:
             # x-variable panel between two offsets: x = eta + d, Fermi factors tabulated
             for m in range(n):
                 x = eta + pd[ip, m]
                 g = math.sqrt(x * (1.0 + 0.5 * beta * x)) * pw[ip, m]
-                gx = g * x
-                gxx = gx * x
-                f = pf[ip, m, 0]
-                d1 = pf[ip, m, 1]
-                d2 = pf[ip, m, 2]
-                a0 += g * f
-                a1 += gx * f
-                a2 += gxx * f
-                b0 += g * d1
-                b1 += gx * d1
-                b2 += gxx * d1
-                c0 += g * d2
-                c1 += gx * d2
-                c2 += gxx * d2
+                acc = _moments(acc, g, x, pf[ip, m, 0], pf[ip, m, 1], pf[ip, m, 2])
         else:
             # eta < 0: x = d, f = q/(1+q) with q = e^{eta} e^{-x}
             for m in range(n):
@@ -427,29 +415,12 @@ def _gfd_point(eta, beta, glx, glw, offs, pd, pw, pf, pem, res):  # pragma: no c
                 d1 = f * iq
                 d2 = d1 * (1.0 - q) * iq
                 g = math.sqrt(x * (1.0 + 0.5 * beta * x)) * pw[ip, m]
-                gx = g * x
-                gxx = gx * x
-                a0 += g * f
-                a1 += gx * f
-                a2 += gxx * f
-                b0 += g * d1
-                b1 += gx * d1
-                b2 += gxx * d1
-                c0 += g * d2
-                c1 += gx * d2
-                c2 += gxx * d2
+                acc = _moments(acc, g, x, f, d1, d2)
         xa = xb
         if xa >= xend:
             break
-    res[0] = a0
-    res[1] = a1
-    res[2] = a2
-    res[3] = b0
-    res[4] = b1
-    res[5] = b2
-    res[6] = c0
-    res[7] = c1
-    res[8] = c2
+    for q in range(9):
+        res[q] = acc[q]
 
 
 @njit(cache=True)
