@@ -191,35 +191,46 @@ def solve_on_grid(n_B, T: float, model: CellModel, ladder: InnerCrustResult, *,
         x[rows, cols] = res.x
         status[rows, cols] = res.status
         resid[rows, cols] = res.residual
-    # retry failures once from the nearest converged neighbour (vectorised over all failures)
-    fr, fc = np.nonzero(todo & (status != CONVERGED))
-    if fr.size:
-        guess = np.full((fr.size, 4), np.nan)
-        dist = np.full(fr.size, np.inf)
-        conv = status == CONVERGED
-        for s in np.unique(fr):
-            cj = np.nonzero(conv[s])[0]
-            if cj.size == 0:
-                continue
-            sel = np.nonzero(fr == s)[0]
-            d = np.abs(np.log(n_B[fc[sel]])[:, None] - np.log(n_B[cj])[None, :])
-            k = np.argmin(d, axis=1)
-            guess[sel] = x[s, cj[k]]
-            dist[sel] = d[np.arange(sel.size), k]
-        have = np.isfinite(dist)
-        if np.any(have):
-            r, c = fr[have], fc[have]
-            rr = solve_cells(n_B[c], np.full(r.size, T), model.take(r), guess[have])
-            better = rr.residual < np.where(np.isfinite(resid[r, c]), resid[r, c], np.inf)
-            x[r[better], c[better]] = rr.x[better]
-            status[r[better], c[better]] = rr.status[better]
-            resid[r[better], c[better]] = rr.residual[better]
+    # retry failures from the nearest converged neighbour below, then (for those still failing)
+    # from the nearest converged neighbour above (vectorised over all failures)
+    for side in ("below", "above"):
+        _retry_from_neighbours(n_B, T, model, todo, x, status, resid, side)
     values = {k: np.full((S, Nn), np.nan) for k in OUTPUTS + ("mu_p",)}
     if rows.size:
         out = cell_outputs(x[rows, cols], n_B[cols], np.full(rows.size, T), model.take(rows))
         for k, v in out.items():
             values[k][rows, cols] = v
     return InnerCrustResult(n_B=n_B, T=T, values=values, status=status, residual=resid, x=x)
+
+
+def _retry_from_neighbours(n_B, T, model, todo, x, status, resid, side: str) -> None:
+    """Re-solve the unconverged grid points of ``todo`` starting from the nearest converged
+    point of the same sample on one ``side`` ("below"/"above" in n_B); keep a result where its
+    residual is lower. Updates x, status, resid in place."""
+    fr, fc = np.nonzero(todo & (status != CONVERGED))
+    if fr.size == 0:
+        return
+    guess = np.full((fr.size, 4), np.nan)
+    have = np.zeros(fr.size, dtype=bool)
+    conv = status == CONVERGED
+    for s in np.unique(fr):
+        cj = np.nonzero(conv[s])[0]
+        if cj.size == 0:
+            continue
+        sel = np.nonzero(fr == s)[0]
+        pos = np.searchsorted(cj, fc[sel])           # first converged index above each failure
+        k = pos - 1 if side == "below" else pos
+        ok = (k >= 0) & (k < cj.size)
+        guess[sel[ok]] = x[s, cj[k[ok]]]
+        have[sel[ok]] = True
+    if not np.any(have):
+        return
+    r, c = fr[have], fc[have]
+    rr = solve_cells(n_B[c], np.full(r.size, T), model.take(r), guess[have])
+    better = rr.residual < np.where(np.isfinite(resid[r, c]), resid[r, c], np.inf)
+    x[r[better], c[better]] = rr.x[better]
+    status[r[better], c[better]] = rr.status[better]
+    resid[r[better], c[better]] = rr.residual[better]
 
 
 def cell_outputs(x: np.ndarray, n_B: np.ndarray, T: np.ndarray, model: CellModel) -> dict:
