@@ -235,3 +235,36 @@ def test_optional_terms_keep_the_thermodynamics_consistent(options):
     assert np.max(np.abs(r["mu_n"][0] - r["mu_p"][0] - r["mu_e"][0])) < 1e-6
     r0 = solve_inner_crust(grid, T, plain)
     assert np.max(np.abs(r["Z"][0] / r0["Z"][0] - 1)) > 1e-3
+
+
+def test_wide_prior_sample_has_no_holes_and_its_cells_are_true_minima():
+    """A Margueron-2018 Gaussian-prior sample (seed 1, #56) whose grid points between 0.005 and
+    0.007 fm^-3 start where f' is not convex (Newton alone ran off to I -> -1 there): every point
+    between two converged points converges, and each of those cells is the minimum that direct
+    minimisation finds from a start 3 grid points below (Z to 1e-5, the Powell tolerance from that
+    far) with a free energy below homogeneous npe matter."""
+    from crustuq.models.cldm.fit_targets import target_set
+    from crustuq.models.cldm.surface_fit import fit_surface_batch
+    from crustuq.models.crust.homogeneous import beta_equilibrium
+    from crustuq.models.matter.metamodel import MetaModel
+    from crustuq.models.matter.priors import margueron2018_gaussian_prior
+
+    bulk = EmpiricalParameters.from_array(margueron2018_gaussian_prior().sample(100, seed=1)[56:57])
+    fit = fit_surface_batch(bulk, target_set("AME2020"))
+    model = cell_model(bulk, fit.surface_parameters(np.ones(1, dtype=bool)), CellOptions())
+    nb = np.geomspace(3e-4, 0.08, 100)
+    res = solve_inner_crust(nb, 0.0, model)
+    conv = res.status[0] == st.CONVERGED
+    first, last = np.nonzero(conv)[0][[0, -1]]
+    assert conv[first:last + 1].all(), np.nonzero(~conv[first:last + 1])[0] + first
+    assert nb[last] > 0.03
+    hom = beta_equilibrium(nb, 0.0, MetaModel.from_parameters(bulk))
+    for j in (50, 52, 54, 56):
+        x, start = res.x[0, j], res.x[0, j - 3]   # Powell starts from the cell 3 grid points below
+        xd = minimise_directly(nb[j], 0.0, model, start)
+        ev = evaluate_cell(np.stack([x, xd, start]), np.full(3, nb[j]), np.zeros(3),
+                           model.take(np.zeros(3, dtype=int)), need_parts=True)
+        assert ev.feasible.all()
+        Z = ev.parts["Z"]
+        assert Z[0] == pytest.approx(Z[1], rel=1e-5) and abs(Z[2] - Z[0]) > 1e-3  # Powell: ~1e-6
+        assert ev.f[0] < nb[j] * hom.F_per_A[j]

@@ -21,7 +21,7 @@ import numpy as np
 
 from crustuq.models.cldm.surface import SurfaceParameters
 from crustuq.models.crust.cldm_cell import CellModel, CellOptions, evaluate_cell
-from crustuq.models.crust.inner_solver import solve_cells
+from crustuq.models.crust.inner_solver import coordinate_descent, solve_cells
 from crustuq.models.crust.status import BEYOND_TRANSITION, CONVERGED, NOT_CONVERGED
 from crustuq.models.matter.metamodel import MetaModel
 from crustuq.models.matter.parameters import EmpiricalParameters
@@ -195,6 +195,7 @@ def solve_on_grid(n_B, T: float, model: CellModel, ladder: InnerCrustResult, *,
     # from the nearest converged neighbour above (vectorised over all failures)
     for side in ("below", "above"):
         _retry_from_neighbours(n_B, T, model, todo, x, status, resid, side)
+    _fill_holes(n_B, T, model, todo, x, status, resid)
     values = {k: np.full((S, Nn), np.nan) for k in OUTPUTS + ("mu_p",)}
     if rows.size:
         out = cell_outputs(x[rows, cols], n_B[cols], np.full(rows.size, T), model.take(rows))
@@ -227,6 +228,27 @@ def _retry_from_neighbours(n_B, T, model, todo, x, status, resid, side: str) -> 
         return
     r, c = fr[have], fc[have]
     rr = solve_cells(n_B[c], np.full(r.size, T), model.take(r), guess[have])
+    better = rr.residual < np.where(np.isfinite(resid[r, c]), resid[r, c], np.inf)
+    x[r[better], c[better]] = rr.x[better]
+    status[r[better], c[better]] = rr.status[better]
+    resid[r[better], c[better]] = rr.residual[better]
+
+
+def _fill_holes(n_B, T, model, todo, x, status, resid) -> None:
+    """Unconverged grid points with converged points of the same sample on both sides (holes
+    in a crust): coordinate descent from the converged neighbour below, then Newton; a result
+    is kept where its residual is lower. Updates x, status, resid in place."""
+    conv = status == CONVERGED
+    below = np.maximum.accumulate(np.where(conv, np.arange(n_B.size)[None, :], -1), axis=1)
+    has_above = np.flip(np.logical_or.accumulate(np.flip(conv, axis=1), axis=1), axis=1)
+    prev = np.concatenate([np.full((conv.shape[0], 1), -1), below[:, :-1]], axis=1)
+    nxt = np.concatenate([has_above[:, 1:], np.zeros((conv.shape[0], 1), dtype=bool)], axis=1)
+    r, c = np.nonzero(todo & ~conv & (prev >= 0) & nxt)
+    if r.size == 0:
+        return
+    nb, Tt, sub = n_B[c], np.full(r.size, T), model.take(r)
+    start = coordinate_descent(x[r, prev[r, c]], nb, Tt, sub)
+    rr = solve_cells(nb, Tt, sub, start)
     better = rr.residual < np.where(np.isfinite(resid[r, c]), resid[r, c], np.inf)
     x[r[better], c[better]] = rr.x[better]
     status[r[better], c[better]] = rr.status[better]
