@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from crustuq.sweep.config import SweepConfig, first_difference, load_config
-from crustuq.sweep.store import StoreShape, create_store, open_group
+from crustuq.sweep.store import StoreShape, create_store, open_group, open_sweep_group
 
 LOCK_NAME = ".crustuq-driver.lock"
 
@@ -364,11 +364,7 @@ def _execute(cfg: SweepConfig, store: Path, shape: StoreShape, client, progress:
 def sweep_status(store: str | os.PathLike) -> dict:
     """Completion, failure counts by reason, filter counts by reason and time spent."""
     store = Path(store)
-    if not (store / "zarr.json").exists():
-        raise ValueError(f"store {str(store)!r}: not found or not a sweep store")
-    g = open_group(store)
-    if "crustuq_config" not in g.attrs:
-        raise ValueError(f"store {str(store)!r}: not a crustuq sweep store")
+    g = open_sweep_group(store, f"store {str(store)!r}")
     a = g.attrs
     done = g["done"][:]
     prep = g["prep_done"][:]

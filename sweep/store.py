@@ -171,6 +171,19 @@ def write_arrays(path, writes: dict) -> None:
     _gather(path, "r+", writes)
 
 
+def open_sweep_group(path, label: str, mode: str = "r"):
+    """The root group of an existing sweep store; ``label`` names the input in the one-line
+    error (e.g. ``"STORE='x.zarr'"``) when ``path`` is missing or not a crustuq sweep store."""
+    from pathlib import Path
+
+    if not (Path(path) / "zarr.json").exists():
+        raise ValueError(f"{label}: not found or not a sweep store")
+    g = open_group(path, mode)
+    if "crustuq_config" not in g.attrs:
+        raise ValueError(f"{label}: not a crustuq sweep store")
+    return g
+
+
 def store_shape(group) -> StoreShape:
     a = group.attrs
     return StoreShape(n_samples=int(a["n_samples"]), T=group["T"][:], n_B=group["n_B"][:],

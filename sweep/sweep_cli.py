@@ -73,14 +73,10 @@ def resume_cmd(
     """Compute only the blocks of a store whose done mark is missing (same configuration)."""
     from crustuq.sweep.config import SweepConfig
     from crustuq.sweep.driver import run_sweep
-    from crustuq.sweep.store import open_group
+    from crustuq.sweep.store import open_sweep_group
 
     p = Path(store)
-    if not (p / "zarr.json").exists():
-        raise ValueError(f"STORE={store!r}: not found or not a sweep store")
-    g = open_group(p)
-    if "crustuq_config" not in g.attrs:
-        raise ValueError(f"STORE={store!r}: not a crustuq sweep store")
+    g = open_sweep_group(p, f"STORE={store!r}")
     cfg = SweepConfig.model_validate(json.loads(g.attrs["crustuq_config"]))
     opts = _cluster_options(cluster, scheduler, workers, wait_timeout)
     report = run_sweep(cfg, p, progress=progress, require_existing=True, **opts)
