@@ -1,6 +1,6 @@
 """``crustuq fit-surface``: fit the CLDM surface parameters (least squares or emcee posterior).
 
-Registered on the main app by ``register(app)`` (``crustuq.sweep.cli.COMMAND_MODULES``).
+Registered on the main app by ``register(app)`` (``crustuq.sweep.cli.app.COMMAND_MODULES``).
 Prints one JSON object on stdout with keys ``sigma0, sigma0c, b_s, beta, p, rms_MeV,
 n_nuclei`` (least squares: the best fit; emcee: posterior medians, with ``q16``/``q84``
 holding the 16/84 % quantiles) plus diagnostics. Bad input: one-line error, exit status 2,

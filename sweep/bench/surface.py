@@ -1,7 +1,6 @@
 """Benchmarks of the surface-parameter fits (``crustuq bench --only surface_logprob`` ...).
 
-Registered with :func:`crustuq.sweep.bench.benchmark`; list this module in
-``crustuq.sweep.bench.BENCH_MODULES``. Targets (issue 4):
+Registered with :func:`crustuq.sweep.bench.benchmark` (listed in ``BENCH_MODULES``). Targets (issue 4):
 
 * ``surface_logprob``: one vectorised log-probability call, 32 walkers, full AME2020 target
   set (2457 nuclei), p fixed: <= 1 ms;
@@ -20,18 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crustuq.sweep.bench import benchmark
-
-
-def _best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of ``repeat`` calls after one warm-up call (seconds)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from crustuq.sweep.bench import benchmark, best_time
 
 
 def _config(nwalkers=32, seed=1):
@@ -56,7 +44,7 @@ def bench_surface_logprob(quick: bool = False) -> dict:
         for _ in range(reps):
             lp(x)
 
-    t = _best_time(run) / reps
+    t = best_time(run) / reps
     return {"name": "surface_logprob", "figure": "seconds per vectorised log-probability call (32 walkers, "
             f"{lp.n} nuclei)", "walkers": 32, "nuclei": lp.n, "seconds": t, "value": t * 1e3, "unit": "ms",
             "target": 1.0, "meets_target": bool(t * 1e3 <= 1.0)}

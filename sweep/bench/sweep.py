@@ -12,7 +12,7 @@ from pathlib import Path
 
 from crustuq.sweep.bench import benchmark
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _rss_mb() -> float:
